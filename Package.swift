@@ -1,0 +1,204 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "quota-proxy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "quota-proxy", targets: ["quota-proxy"]),
+        .executable(name: "quota-scheduler", targets: ["quota-scheduler"]),
+        .executable(name: "quota-refresher", targets: ["quota-refresher"]),
+        .executable(name: "quota-proxyctl", targets: ["quota-proxyctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C bindings
+
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+
+        // MARK: Core domain logic (pure, synchronous, no I/O)
+
+        .target(
+            name: "QuotaCore",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Adapters
+
+        .target(
+            name: "QuotaState",
+            dependencies: [
+                "QuotaCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuotaSystemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuotaControl",
+            dependencies: [
+                "QuotaCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuotaRuntime",
+            dependencies: [
+                "QuotaCore",
+                "QuotaState",
+                "QuotaSystemd",
+                "QuotaControl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Services (one module each)
+
+        .target(
+            name: "QuotaProxyServer",
+            dependencies: [
+                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuotaScheduler",
+            dependencies: [
+                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "QuotaRefresher",
+            dependencies: [
+                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executables (wiring only)
+
+        .executableTarget(
+            name: "quota-proxy",
+            dependencies: [
+                "QuotaProxyServer", "QuotaRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "quota-scheduler",
+            dependencies: [
+                "QuotaScheduler", "QuotaRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "quota-refresher",
+            dependencies: [
+                "QuotaRefresher", "QuotaRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "quota-proxyctl",
+            dependencies: [
+                "QuotaCore", "QuotaRuntime", "QuotaControl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Test support: hammers the state store from separate processes (crash safety, lost updates).
+        .executableTarget(
+            name: "quota-state-stress",
+            dependencies: ["QuotaState"],
+            path: "Tests/Support/quota-state-stress",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+
+        /// Shared test doubles: a NOTIFY_SOCKET listener, child-process runner, temporary folders.
+        .target(
+            name: "QuotaTestSupport",
+            path: "Tests/Support/QuotaTestSupport",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "QuotaCoreTests",
+            dependencies: ["QuotaCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaStateTests",
+            dependencies: ["QuotaState", "QuotaCore", "QuotaTestSupport", "quota-state-stress"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaControlTests",
+            dependencies: [
+                "QuotaControl",
+                "QuotaTestSupport",
+                "QuotaCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaRuntimeTests",
+            dependencies: ["QuotaRuntime", "QuotaCore", "QuotaTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "QuotaCore", "QuotaControl", "QuotaState", "QuotaTestSupport",
+                "quota-proxy", "quota-scheduler", "quota-refresher", "quota-proxyctl",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

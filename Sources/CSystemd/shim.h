@@ -1,0 +1,7 @@
+#ifndef QUOTA_PROXY_CSYSTEMD_SHIM_H
+#define QUOTA_PROXY_CSYSTEMD_SHIM_H
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+
+#endif

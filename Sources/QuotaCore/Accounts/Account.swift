@@ -1,0 +1,151 @@
+import Foundation
+
+/// One upstream account of the pool, exactly as stored in `accounts/<id>.json`.
+public struct Account: Sendable, Equatable, Identifiable {
+    /// Unique id; also the file name (`accounts/<id>.json`), so limited to `[A-Za-z0-9._-]`.
+    public var id: String
+    /// A human label such as the account's e-mail address.
+    public var label: String?
+    public var provider: Provider
+    /// The upstream base URL, e.g. `https://api.example.com` (paths such as `/v1/...` are appended).
+    public var baseURL: String
+    public var tier: Tier
+    public var credentials: AccountCredentials
+    public var quotaSource: QuotaSource
+    /// The models this account serves; `nil` means any model.
+    public var models: [String]?
+    public var quota: AccountQuota
+    /// Protection groups this account must not serve (written by the refresher, see SPEC 2.3).
+    public var protectedModels: [String]
+    public var disabled: Bool
+    /// Why the account was disabled, for the operator.
+    public var disabledReason: String?
+
+    public init(
+        id: String,
+        label: String? = nil,
+        provider: Provider,
+        baseURL: String,
+        tier: Tier = .primary,
+        credentials: AccountCredentials,
+        quotaSource: QuotaSource = .headers,
+        models: [String]? = nil,
+        quota: AccountQuota = AccountQuota(),
+        protectedModels: [String] = [],
+        disabled: Bool = false,
+        disabledReason: String? = nil
+    ) {
+        self.id = id
+        self.label = label
+        self.provider = provider
+        self.baseURL = baseURL
+        self.tier = tier
+        self.credentials = credentials
+        self.quotaSource = quotaSource
+        self.models = models
+        self.quota = quota
+        self.protectedModels = protectedModels
+        self.disabled = disabled
+        self.disabledReason = disabledReason
+    }
+
+    /// Whether this account may be asked for `model` at all (ignoring quota and cooldowns).
+    public func serves(model: String) -> Bool {
+        guard let models else { return true }
+        return models.contains(model)
+    }
+
+    /// Whether an account id is safe to use as a file name.
+    public static func isValidID(_ id: String) -> Bool {
+        guard let first = id.utf8.first, id.utf8.count <= 64 else { return false }
+        func allowed(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x5F || byte == 0x2D
+        }
+        return first != 0x2E && id.utf8.allSatisfy(allowed)
+    }
+
+    /// Checks what Codable cannot: id shape, URLs, non-empty secrets. Returns the first problem found.
+    public func validationProblem() -> String? {
+        if !Account.isValidID(id) {
+            return "id \"\(id)\" must be 1–64 characters of A–Z a–z 0–9 . _ - and not start with a dot"
+        }
+        if !Account.isHTTPURL(baseURL) {
+            return "base_url \"\(baseURL)\" must be an http:// or https:// URL"
+        }
+        switch credentials {
+        case .apiKey(let key) where key.isEmpty:
+            return "credentials.api_key is empty"
+        case .oauth(let oauth):
+            if oauth.accessToken.isEmpty && oauth.refreshToken.isEmpty {
+                return "credentials need an access_token or a refresh_token"
+            }
+            if !Account.isHTTPURL(oauth.tokenURL) {
+                return "credentials.token_url \"\(oauth.tokenURL)\" must be an http:// or https:// URL"
+            }
+        default:
+            break
+        }
+        if quotaSource.kind != .headers {
+            guard let url = quotaSource.url, Account.isHTTPURL(url) else {
+                return "quota_source.url must be an http:// or https:// URL for kind \"\(quotaSource.kind.rawValue)\""
+            }
+        }
+        if let models, models.contains(where: \.isEmpty) {
+            return "models contains an empty name"
+        }
+        return nil
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+}
+
+extension Account: Codable {
+    enum CodingKeys: String, CodingKey {
+        case id, label, provider
+        case baseURL = "base_url"
+        case tier, credentials
+        case quotaSource = "quota_source"
+        case models, quota
+        case protectedModels = "protected_models"
+        case disabled
+        case disabledReason = "disabled_reason"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.id = try container.decode(String.self, forKey: .id)
+        self.label = try container.decodeIfPresent(String.self, forKey: .label)
+        self.provider = try container.decode(Provider.self, forKey: .provider)
+        self.baseURL = try container.decode(String.self, forKey: .baseURL)
+        self.tier = try container.decodeIfPresent(Tier.self, forKey: .tier) ?? .primary
+        self.credentials = try container.decode(AccountCredentials.self, forKey: .credentials)
+        self.quotaSource = try container.decodeIfPresent(QuotaSource.self, forKey: .quotaSource) ?? .headers
+        self.models = try container.decodeIfPresent([String].self, forKey: .models)
+        self.quota = try container.decodeIfPresent(AccountQuota.self, forKey: .quota) ?? AccountQuota()
+        self.protectedModels = try container.decodeIfPresent([String].self, forKey: .protectedModels) ?? []
+        self.disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
+        self.disabledReason = try container.decodeIfPresent(String.self, forKey: .disabledReason)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encodeIfPresent(label, forKey: .label)
+        try container.encode(provider, forKey: .provider)
+        try container.encode(baseURL, forKey: .baseURL)
+        try container.encode(tier, forKey: .tier)
+        try container.encode(credentials, forKey: .credentials)
+        try container.encode(quotaSource, forKey: .quotaSource)
+        try container.encodeIfPresent(models, forKey: .models)
+        try container.encode(quota, forKey: .quota)
+        try container.encode(protectedModels, forKey: .protectedModels)
+        try container.encode(disabled, forKey: .disabled)
+        try container.encode(disabledReason, forKey: .disabledReason)
+    }
+}

@@ -1,0 +1,339 @@
+import Foundation
+
+/// Turns the configuration document and the environment into a validated ``QuotaProxyConfiguration``.
+///
+/// Every key has a default, so an empty document (or no file at all) is valid. Unknown keys are
+/// rejected by name, since a misspelt key silently ignored is how protection ends up off.
+/// Environment overrides: `QUOTA_PROXY_<KEY_PATH>` for every setting (e.g. `QUOTA_PROXY_LISTEN_PORT`,
+/// `QUOTA_PROXY_QUOTA_PROTECTION_THRESHOLD_PERCENTAGE`; lists comma-separated), plus the seed's
+/// aliases `API_TOKEN` (adds a client key) and `DISABLE_ANONYMOUS_FALLBACK` (`routing.disable_fallback`).
+public struct ConfigurationParser: Sendable {
+    enum Kind: Sendable {
+        case section, string, optionalString, int, bool, stringList, stringListMap
+    }
+
+    /// Every key of the file with its kind, in documentation order.
+    static let schema: [(key: String, kind: Kind)] = [
+        ("listen", .section), ("listen.host", .string), ("listen.port", .int),
+        ("client_api_keys", .stringList),
+        ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
+        ("routing.disable_fallback", .bool),
+        ("quota_protection", .section), ("quota_protection.enabled", .bool),
+        ("quota_protection.threshold_percentage", .int), ("quota_protection.monitored_models", .stringList),
+        ("scheduled_warmup", .section), ("scheduled_warmup.enabled", .bool),
+        ("scheduled_warmup.monitored_models", .stringList), ("scheduled_warmup.interval_seconds", .int),
+        ("scheduled_warmup.cooldown_seconds", .int),
+        ("refresher", .section), ("refresher.interval_seconds", .int),
+        ("refresher.token_refresh_lead_seconds", .int),
+        ("model_groups", .stringListMap),
+        ("anonymous", .section), ("anonymous.mint_url", .optionalString),
+        ("anonymous.min_interval_seconds", .int), ("anonymous.cooldown_after_429_seconds", .int),
+    ]
+
+    /// The environment variable that overrides a key: `listen.port` → `QUOTA_PROXY_LISTEN_PORT`.
+    public static func environmentVariable(for key: String) -> String {
+        "QUOTA_PROXY_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// Every key an operator can set, for `--help` and error messages.
+    public static var knownKeys: [String] {
+        schema.filter { $0.kind != .section }.map(\.key)
+    }
+
+    private let environment: [String: String]
+
+    public init(environment: [String: String] = [:]) {
+        self.environment = environment
+    }
+
+    /// Parses the raw bytes of a configuration file (`nil`: no file, all defaults).
+    public func parse(data: Data?, file: String?) throws(ConfigurationError) -> QuotaProxyConfiguration {
+        var document: JSONValue = .object([:])
+        if let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            do {
+                document = try JSONDecoder().decode(JSONValue.self, from: data)
+            } catch {
+                throw ConfigurationError(
+                    file: file,
+                    problems: [ConfigurationProblem(key: "(file)", message: "is not valid JSON: \(Self.describe(error))")]
+                )
+            }
+        }
+        return try parse(document: document, file: file)
+    }
+
+    /// Parses a configuration document already read as JSON.
+    public func parse(document: JSONValue, file: String?) throws(ConfigurationError) -> QuotaProxyConfiguration {
+        guard case .object(var root) = document else {
+            throw ConfigurationError(
+                file: file,
+                problems: [ConfigurationProblem(key: "(file)", message: "must be a JSON object, got \(document.kindDescription)")]
+            )
+        }
+        var problems: [ConfigurationProblem] = []
+        var sources: [String: String] = [:]
+        checkUnknownKeys(root, problems: &problems)
+        applyEnvironment(to: &root, sources: &sources, problems: &problems)
+
+        var reader = Reader(root: root, sources: sources)
+        var config = QuotaProxyConfiguration()
+        reader.read("listen.host", into: &config.listen.host)
+        reader.read("listen.port", into: &config.listen.port)
+        reader.read("client_api_keys", into: &config.clientAPIKeys)
+        if let strategy = reader.string("routing.strategy") {
+            if let value = QuotaProxyConfiguration.RoutingStrategy(rawValue: strategy) {
+                config.routing.strategy = value
+            } else {
+                reader.fail(
+                    "routing.strategy",
+                    "unknown strategy \"\(strategy)\"; expected one of "
+                        + QuotaProxyConfiguration.RoutingStrategy.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+        }
+        reader.read("routing.max_attempts", into: &config.routing.maxAttempts)
+        reader.read("routing.disable_fallback", into: &config.routing.disableFallback)
+        reader.read("quota_protection.enabled", into: &config.quotaProtection.enabled)
+        reader.read("quota_protection.threshold_percentage", into: &config.quotaProtection.thresholdPercentage)
+        reader.read("quota_protection.monitored_models", into: &config.quotaProtection.monitoredModels)
+        reader.read("scheduled_warmup.enabled", into: &config.scheduledWarmup.enabled)
+        reader.read("scheduled_warmup.monitored_models", into: &config.scheduledWarmup.monitoredModels)
+        reader.read("scheduled_warmup.interval_seconds", into: &config.scheduledWarmup.intervalSeconds)
+        reader.read("scheduled_warmup.cooldown_seconds", into: &config.scheduledWarmup.cooldownSeconds)
+        reader.read("refresher.interval_seconds", into: &config.refresher.intervalSeconds)
+        reader.read("refresher.token_refresh_lead_seconds", into: &config.refresher.tokenRefreshLeadSeconds)
+        reader.readGroups("model_groups", into: &config.modelGroups)
+        reader.readOptional("anonymous.mint_url", into: &config.anonymous.mintURL)
+        reader.read("anonymous.min_interval_seconds", into: &config.anonymous.minIntervalSeconds)
+        reader.read("anonymous.cooldown_after_429_seconds", into: &config.anonymous.cooldownAfter429Seconds)
+        problems += reader.problems
+
+        if let token = environment["API_TOKEN"], !token.isEmpty {
+            // The seed's single token: it joins the file's keys, or replaces the placeholder default.
+            if root["client_api_keys"] == nil {
+                config.clientAPIKeys = [token]
+            } else if !config.clientAPIKeys.contains(token) {
+                config.clientAPIKeys.append(token)
+            }
+        }
+        if problems.isEmpty {
+            problems = config.validate().map { problem in
+                var problem = problem
+                problem.environmentVariable = sources[problem.key]
+                return problem
+            }
+        }
+        guard problems.isEmpty else {
+            throw ConfigurationError(file: file, problems: problems)
+        }
+        return config
+    }
+
+    // MARK: - Unknown keys
+
+    private func checkUnknownKeys(_ root: [String: JSONValue], problems: inout [ConfigurationProblem]) {
+        let known = Dictionary(Self.schema.map { ($0.key, $0.kind) }, uniquingKeysWith: { first, _ in first })
+        for (key, value) in root.sorted(by: { $0.key < $1.key }) {
+            guard let kind = known[key] else {
+                problems.append(ConfigurationProblem(key: key, message: "unknown key; known top-level keys: \(Self.topLevelKeys)"))
+                continue
+            }
+            guard kind == .section, case .object(let section) = value else { continue }
+            for child in section.keys.sorted() where known["\(key).\(child)"] == nil {
+                let siblings = Self.schema.map(\.key).filter { $0.hasPrefix(key + ".") }.joined(separator: ", ")
+                problems.append(ConfigurationProblem(key: "\(key).\(child)", message: "unknown key; known: \(siblings)"))
+            }
+        }
+    }
+
+    private static var topLevelKeys: String {
+        schema.map(\.key).filter { !$0.contains(".") }.joined(separator: ", ")
+    }
+
+    // MARK: - Environment
+
+    private func applyEnvironment(
+        to root: inout [String: JSONValue],
+        sources: inout [String: String],
+        problems: inout [ConfigurationProblem]
+    ) {
+        var overrides: [(key: String, variable: String, raw: String)] = []
+        for (key, kind) in Self.schema where kind != .section && kind != .stringListMap {
+            let variable = Self.environmentVariable(for: key)
+            if let raw = environment[variable] { overrides.append((key, variable, raw)) }
+        }
+        if let raw = environment["DISABLE_ANONYMOUS_FALLBACK"], environment["QUOTA_PROXY_ROUTING_DISABLE_FALLBACK"] == nil {
+            overrides.append(("routing.disable_fallback", "DISABLE_ANONYMOUS_FALLBACK", raw))
+        }
+        let kinds = Dictionary(Self.schema.map { ($0.key, $0.kind) }, uniquingKeysWith: { first, _ in first })
+        for override in overrides {
+            guard let kind = kinds[override.key] else { continue }
+            let value: JSONValue
+            switch Self.environmentValue(override.raw, kind: kind) {
+            case .success(let parsed): value = parsed
+            case .failure(let message):
+                problems.append(ConfigurationProblem(key: override.key, message: message, environmentVariable: override.variable))
+                continue
+            }
+            Self.set(value, at: override.key, in: &root)
+            sources[override.key] = override.variable
+        }
+    }
+
+    private enum EnvironmentValue { case success(JSONValue), failure(String) }
+
+    private static func environmentValue(_ raw: String, kind: Kind) -> EnvironmentValue {
+        let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        switch kind {
+        case .string:
+            return .success(.string(trimmed))
+        case .optionalString:
+            return trimmed.isEmpty || trimmed == "null" ? .success(.null) : .success(.string(trimmed))
+        case .int:
+            guard let int = Int(trimmed) else { return .failure("expected a whole number, got \"\(raw)\"") }
+            return .success(.number(Double(int)))
+        case .bool:
+            switch trimmed.lowercased() {
+            case "1", "true", "yes", "on": return .success(.bool(true))
+            case "0", "false", "no", "off": return .success(.bool(false))
+            default: return .failure("expected true or false, got \"\(raw)\"")
+            }
+        case .stringList:
+            let items = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return .success(.array(items.map(JSONValue.string)))
+        case .section, .stringListMap:
+            return .failure("cannot be set from the environment")
+        }
+    }
+
+    private static func set(_ value: JSONValue, at key: String, in root: inout [String: JSONValue]) {
+        let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 1 {
+            root[key] = value
+            return
+        }
+        var section = root[parts[0]]?.objectValue ?? [:]
+        section[parts[1]] = value
+        root[parts[0]] = .object(section)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            if let underlying = context.underlyingError {
+                return "\(underlying)"
+            }
+            return context.debugDescription
+        }
+        return "\(error)"
+    }
+}
+
+/// Reads typed values from the document by dotted key, recording a problem for each wrong type.
+private struct Reader {
+    let root: [String: JSONValue]
+    let sources: [String: String]
+    var problems: [ConfigurationProblem] = []
+
+    func value(_ key: String) -> JSONValue? {
+        let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let top = root[parts[0]] else { return nil }
+        if parts.count == 1 { return top }
+        guard case .object(let section) = top else { return nil }
+        return section[parts[1]]
+    }
+
+    mutating func fail(_ key: String, _ message: String) {
+        problems.append(ConfigurationProblem(key: key, message: message, environmentVariable: sources[key]))
+    }
+
+    mutating func sectionIsObject(_ key: String) -> Bool {
+        let section = String(key.split(separator: ".").first ?? "")
+        guard section != key, let value = root[section] else { return true }
+        if value.objectValue == nil {
+            if !problems.contains(where: { $0.key == section }) {
+                fail(section, "must be an object, got \(value.kindDescription)")
+            }
+            return false
+        }
+        return true
+    }
+
+    mutating func string(_ key: String) -> String? {
+        guard sectionIsObject(key), let value = value(key) else { return nil }
+        guard let string = value.stringValue else {
+            fail(key, "must be a string, got \(value.kindDescription)")
+            return nil
+        }
+        return string
+    }
+
+    mutating func read(_ key: String, into target: inout String) {
+        if let string = string(key) { target = string }
+    }
+
+    mutating func readOptional(_ key: String, into target: inout String?) {
+        guard sectionIsObject(key), let value = value(key) else { return }
+        switch value {
+        case .null: target = nil
+        case .string(let string): target = string
+        default: fail(key, "must be a string or null, got \(value.kindDescription)")
+        }
+    }
+
+    mutating func read(_ key: String, into target: inout Int) {
+        guard sectionIsObject(key), let value = value(key) else { return }
+        guard let int = value.intValue else {
+            fail(key, "must be a whole number, got \(value.kindDescription)")
+            return
+        }
+        target = int
+    }
+
+    mutating func read(_ key: String, into target: inout Bool) {
+        guard sectionIsObject(key), let value = value(key) else { return }
+        guard let bool = value.boolValue else {
+            fail(key, "must be true or false, got \(value.kindDescription)")
+            return
+        }
+        target = bool
+    }
+
+    mutating func read(_ key: String, into target: inout [String]) {
+        guard sectionIsObject(key), let value = value(key) else { return }
+        guard let array = value.arrayValue else {
+            fail(key, "must be a list of strings, got \(value.kindDescription)")
+            return
+        }
+        var strings: [String] = []
+        for (index, element) in array.enumerated() {
+            guard let string = element.stringValue else {
+                fail("\(key)[\(index)]", "must be a string, got \(element.kindDescription)")
+                return
+            }
+            strings.append(string)
+        }
+        target = strings
+    }
+
+    mutating func readGroups(_ key: String, into target: inout [String: [String]]) {
+        guard let value = value(key) else { return }
+        guard let object = value.objectValue else {
+            fail(key, "must be an object of group name → list of model names, got \(value.kindDescription)")
+            return
+        }
+        var groups: [String: [String]] = [:]
+        for (group, members) in object {
+            var list: [String] = []
+            read("\(key).\(group)", value: members, into: &list)
+            groups[group] = list
+        }
+        target = groups
+    }
+
+    private mutating func read(_ key: String, value: JSONValue, into target: inout [String]) {
+        guard let array = value.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+            fail(key, "must be a list of model names")
+            return
+        }
+        target = array.compactMap(\.stringValue)
+    }
+}

@@ -1,0 +1,154 @@
+/// The configuration shared by the three services (`/etc/quota-proxy/config.json`).
+///
+/// Key names and defaults are fixed by SPEC.md section 3; ``ConfigurationParser`` turns a JSON
+/// document plus environment overrides into this value, and ``validate()`` checks the ranges.
+public struct QuotaProxyConfiguration: Sendable, Equatable {
+    public struct Listen: Sendable, Equatable {
+        public var host: String = "127.0.0.1"
+        public var port: Int = 8045
+        public init() {}
+    }
+
+    public enum RoutingStrategy: String, Sendable, Equatable, CaseIterable {
+        case roundRobin = "round-robin"
+        case mostRemaining = "most-remaining"
+        case fillFirst = "fill-first"
+    }
+
+    public struct Routing: Sendable, Equatable {
+        public var strategy: RoutingStrategy = .roundRobin
+        public var maxAttempts: Int = 3
+        public var disableFallback: Bool = false
+        public init() {}
+    }
+
+    public struct QuotaProtection: Sendable, Equatable {
+        public var enabled: Bool = true
+        public var thresholdPercentage: Int = 10
+        public var monitoredModels: [String] = ["*"]
+        public init() {}
+    }
+
+    public struct ScheduledWarmup: Sendable, Equatable {
+        public var enabled: Bool = true
+        public var monitoredModels: [String] = ["*"]
+        public var intervalSeconds: Int = 600
+        public var cooldownSeconds: Int = 14400
+        public init() {}
+    }
+
+    public struct Refresher: Sendable, Equatable {
+        public var intervalSeconds: Int = 300
+        public var tokenRefreshLeadSeconds: Int = 300
+        public init() {}
+    }
+
+    public struct Anonymous: Sendable, Equatable {
+        public var mintURL: String? = nil
+        public var minIntervalSeconds: Int = 300
+        public var cooldownAfter429Seconds: Int = 3600
+        public init() {}
+    }
+
+    public var listen = Listen()
+    public var clientAPIKeys: [String] = ["change-me"]
+    public var routing = Routing()
+    public var quotaProtection = QuotaProtection()
+    public var scheduledWarmup = ScheduledWarmup()
+    public var refresher = Refresher()
+    /// Protection group → the other model names normalized to it.
+    public var modelGroups: [String: [String]] = QuotaProxyConfiguration.defaultModelGroups
+    public var anonymous = Anonymous()
+
+    public init() {}
+
+    /// The default normalization table of SPEC 2.3 (`gemini-3-flash` maps to itself by name).
+    public static let defaultModelGroups: [String: [String]] = [
+        "claude-sonnet-4-5": ["claude-sonnet-4-5-thinking", "claude-opus-4-5-thinking"],
+        "gemini-3-pro-high": ["gemini-3-pro-low"],
+    ]
+
+    /// Whether the listen address only accepts connections from this machine.
+    public var listensOnLoopbackOnly: Bool {
+        let host = listen.host.lowercased()
+        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// Range and consistency checks. Returns every problem, each naming its key.
+    public func validate() -> [ConfigurationProblem] {
+        var problems: [ConfigurationProblem] = []
+        func fail(_ key: String, _ message: String) {
+            problems.append(ConfigurationProblem(key: key, message: message))
+        }
+        if listen.host.isEmpty { fail("listen.host", "must not be empty") }
+        if !(1...65535).contains(listen.port) { fail("listen.port", "must be between 1 and 65535, got \(listen.port)") }
+        if clientAPIKeys.contains(where: \.isEmpty) { fail("client_api_keys", "contains an empty key") }
+        if clientAPIKeys.isEmpty && !listensOnLoopbackOnly {
+            fail(
+                "client_api_keys",
+                "is empty while listen.host is \(listen.host); add a key or listen on 127.0.0.1 only")
+        }
+        if !(1...20).contains(routing.maxAttempts) {
+            fail("routing.max_attempts", "must be between 1 and 20, got \(routing.maxAttempts)")
+        }
+        if !(1...99).contains(quotaProtection.thresholdPercentage) {
+            fail(
+                "quota_protection.threshold_percentage",
+                "must be between 1 and 99, got \(quotaProtection.thresholdPercentage)")
+        }
+        if quotaProtection.enabled && quotaProtection.monitoredModels.isEmpty {
+            fail("quota_protection.monitored_models", "needs at least one model (or \"*\") while protection is enabled")
+        }
+        if quotaProtection.monitoredModels.contains(where: \.isEmpty) {
+            fail("quota_protection.monitored_models", "contains an empty model name")
+        }
+        if scheduledWarmup.enabled && scheduledWarmup.monitoredModels.isEmpty {
+            fail("scheduled_warmup.monitored_models", "needs at least one model (or \"*\") while warmup is enabled")
+        }
+        if scheduledWarmup.monitoredModels.contains(where: \.isEmpty) {
+            fail("scheduled_warmup.monitored_models", "contains an empty model name")
+        }
+        if scheduledWarmup.intervalSeconds < 10 {
+            fail("scheduled_warmup.interval_seconds", "must be at least 10, got \(scheduledWarmup.intervalSeconds)")
+        }
+        if scheduledWarmup.cooldownSeconds < 0 {
+            fail("scheduled_warmup.cooldown_seconds", "must not be negative, got \(scheduledWarmup.cooldownSeconds)")
+        }
+        if refresher.intervalSeconds < 10 {
+            fail("refresher.interval_seconds", "must be at least 10, got \(refresher.intervalSeconds)")
+        }
+        if refresher.tokenRefreshLeadSeconds < 0 {
+            fail(
+                "refresher.token_refresh_lead_seconds",
+                "must not be negative, got \(refresher.tokenRefreshLeadSeconds)")
+        }
+        var groupOfModel: [String: String] = [:]
+        for (group, members) in modelGroups.sorted(by: { $0.key < $1.key }) {
+            if group.isEmpty { fail("model_groups", "has a group with an empty name") }
+            for member in members {
+                if member.isEmpty { fail("model_groups.\(group)", "contains an empty model name") }
+                if let other = groupOfModel[member], other != group {
+                    fail("model_groups.\(group)", "model \(member) is already in group \(other)")
+                }
+                groupOfModel[member] = group
+            }
+        }
+        for group in modelGroups.keys.sorted() {
+            if let other = groupOfModel[group], other != group {
+                fail("model_groups.\(other)", "lists \(group), which is itself a group name; a model belongs to one group")
+            }
+        }
+        if let mintURL = anonymous.mintURL, !Account.isHTTPURL(mintURL) {
+            fail("anonymous.mint_url", "must be an http:// or https:// URL or null, got \"\(mintURL)\"")
+        }
+        if anonymous.minIntervalSeconds < 0 {
+            fail("anonymous.min_interval_seconds", "must not be negative, got \(anonymous.minIntervalSeconds)")
+        }
+        if anonymous.cooldownAfter429Seconds < 0 {
+            fail(
+                "anonymous.cooldown_after_429_seconds",
+                "must not be negative, got \(anonymous.cooldownAfter429Seconds)")
+        }
+        return problems
+    }
+}

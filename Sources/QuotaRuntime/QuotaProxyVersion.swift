@@ -1,0 +1,4 @@
+/// The version the executables report (`--version`, `status`).
+public enum QuotaProxyVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,60 @@
+import Foundation
+import QuotaCore
+import Glibc
+
+/// The layout of the shared state folder (`/var/lib/quota-proxy` by default):
+///
+/// ```
+/// accounts/<id>.json        one file per account (0600)
+/// warmup_history.json       Smart Warmup cooldowns (scheduler)
+/// anonymous.json            anonymous-mint limits (proxy)
+/// cooldowns.json            live exhaustion / rate-limit cooldowns (proxy)
+/// ```
+public struct StateDirectory: Sendable {
+    /// The default when neither `--state-dir` nor `$STATE_DIRECTORY` is given.
+    public static let defaultPath = "/var/lib/quota-proxy"
+
+    public let path: String
+
+    public init(path: String) {
+        self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
+    /// `--state-dir`, else `$STATE_DIRECTORY` (systemd's `StateDirectory=`; the first entry when it
+    /// lists several), else `/var/lib/quota-proxy`.
+    public static func resolve(flag: String?, environment: [String: String]) -> StateDirectory {
+        if let flag, !flag.isEmpty { return StateDirectory(path: flag) }
+        if let fromSystemd = environment["STATE_DIRECTORY"]?.split(separator: ":").first, !fromSystemd.isEmpty {
+            return StateDirectory(path: String(fromSystemd))
+        }
+        return StateDirectory(path: defaultPath)
+    }
+
+    public var accountsPath: String { path + "/accounts" }
+
+    public var accounts: AccountStore { AccountStore(directory: accountsPath) }
+
+    public var warmupHistory: AtomicJSONFile<WarmupHistory> {
+        AtomicJSONFile(path: path + "/warmup_history.json", mode: 0o640)
+    }
+
+    public var anonymous: AtomicJSONFile<AnonymousMintState> {
+        AtomicJSONFile(path: path + "/anonymous.json", mode: 0o640)
+    }
+
+    /// A state file of this folder by name, for state the core does not model (e.g. `cooldowns.json`).
+    public func file<Value: Codable & Sendable>(named name: String, as type: Value.Type = Value.self, mode: mode_t = 0o640)
+        -> AtomicJSONFile<Value>
+    {
+        AtomicJSONFile(path: path + "/" + name, mode: mode)
+    }
+
+    /// Creates the folder and `accounts/` when missing (0750 / 0700).
+    public func prepare() throws(StateFileError) {
+        for (folder, mode) in [(path, mode_t(0o750)), (accountsPath, mode_t(0o700))] {
+            if mkdir(folder, mode) != 0 && errno != EEXIST {
+                throw StateFileError.writeFailed(path: folder, step: "create folder", errno: errno)
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import QuotaRuntime
+
+@main
+struct QuotaProxyCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quota-proxyctl",
+        abstract: "Inspect and steer the quota-proxy services.",
+        discussion: """
+            Talks to the services over their control sockets in /run/quota-proxy (or --runtime-dir,
+            $RUNTIME_DIRECTORY). Run as root or as a member of group quota-proxy.
+
+            Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 a service is not running.
+            Every command takes --json for scripts.
+            """,
+        version: QuotaProxyVersion.current,
+        subcommands: [StatusCommand.self]
+    )
+}
+
+/// Options every quota-proxyctl command shares.
+struct ControlOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Folder of the control sockets.", discussion: "Default: $RUNTIME_DIRECTORY, else /run/quota-proxy.",
+            valueName: "dir"))
+    var runtimeDir: String?
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    var runtimeDirectory: RuntimeDirectory {
+        RuntimeDirectory.resolve(flag: runtimeDir, environment: ProcessInfo.processInfo.environment)
+    }
+}
+
+import Foundation

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+@testable import QuotaCore
+
+@Suite("Configuration")
+struct ConfigurationParserTests {
+    func parse(_ json: String, environment: [String: String] = [:]) throws(ConfigurationError) -> QuotaProxyConfiguration {
+        try ConfigurationParser(environment: environment).parse(data: Data(json.utf8), file: "/etc/quota-proxy/config.json")
+    }
+
+    func problems(_ json: String, environment: [String: String] = [:]) -> [ConfigurationProblem] {
+        do {
+            _ = try parse(json, environment: environment)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    @Test func defaultsMatchTheSpec() throws {
+        let config = try parse("{}")
+        #expect(config.listen.host == "127.0.0.1")
+        #expect(config.listen.port == 8045)
+        #expect(config.clientAPIKeys == ["change-me"])
+        #expect(config.routing.strategy == .roundRobin)
+        #expect(config.routing.maxAttempts == 3)
+        #expect(config.routing.disableFallback == false)
+        #expect(config.quotaProtection.enabled)
+        #expect(config.quotaProtection.thresholdPercentage == 10)
+        #expect(config.quotaProtection.monitoredModels == ["*"])
+        #expect(config.scheduledWarmup.enabled)
+        #expect(config.scheduledWarmup.intervalSeconds == 600)
+        #expect(config.scheduledWarmup.cooldownSeconds == 14400)
+        #expect(config.refresher.intervalSeconds == 300)
+        #expect(config.refresher.tokenRefreshLeadSeconds == 300)
+        #expect(config.modelGroups["claude-sonnet-4-5"] == ["claude-sonnet-4-5-thinking", "claude-opus-4-5-thinking"])
+        #expect(config.modelGroups["gemini-3-pro-high"] == ["gemini-3-pro-low"])
+        #expect(config.anonymous.mintURL == nil)
+        #expect(config.anonymous.minIntervalSeconds == 300)
+        #expect(config.anonymous.cooldownAfter429Seconds == 3600)
+        // No file at all gives the same defaults.
+        #expect(try ConfigurationParser().parse(data: nil, file: nil) == config)
+    }
+
+    @Test func theSpecExampleParses() throws {
+        let json = """
+            {
+              "listen": { "host": "0.0.0.0", "port": 9000 },
+              "client_api_keys": ["k1", "k2"],
+              "routing": { "strategy": "most-remaining", "max_attempts": 5, "disable_fallback": true },
+              "quota_protection": { "enabled": true, "threshold_percentage": 20, "monitored_models": ["claude-sonnet-4-5"] },
+              "scheduled_warmup": { "enabled": false, "monitored_models": [], "interval_seconds": 900, "cooldown_seconds": 7200 },
+              "refresher": { "interval_seconds": 120, "token_refresh_lead_seconds": 60 },
+              "model_groups": { "gpt-4o": ["gpt-4o-2024-08-06"] },
+              "anonymous": { "mint_url": "http://127.0.0.1:9/mint", "min_interval_seconds": 30, "cooldown_after_429_seconds": 60 }
+            }
+            """
+        let config = try parse(json)
+        #expect(config.listen.host == "0.0.0.0")
+        #expect(config.listen.port == 9000)
+        #expect(config.clientAPIKeys == ["k1", "k2"])
+        #expect(config.routing.strategy == .mostRemaining)
+        #expect(config.routing.maxAttempts == 5)
+        #expect(config.routing.disableFallback)
+        #expect(config.quotaProtection.thresholdPercentage == 20)
+        #expect(config.scheduledWarmup.enabled == false)
+        #expect(config.scheduledWarmup.cooldownSeconds == 7200)
+        #expect(config.modelGroups == ["gpt-4o": ["gpt-4o-2024-08-06"]])
+        #expect(config.anonymous.mintURL == "http://127.0.0.1:9/mint")
+    }
+
+    @Test func environmentOverrides() throws {
+        let config = try parse(
+            #"{"client_api_keys": ["file-key"]}"#,
+            environment: [
+                "API_TOKEN": "env-key",
+                "DISABLE_ANONYMOUS_FALLBACK": "true",
+                "QUOTA_PROXY_LISTEN_PORT": "9100",
+                "QUOTA_PROXY_QUOTA_PROTECTION_THRESHOLD_PERCENTAGE": "25",
+                "QUOTA_PROXY_SCHEDULED_WARMUP_MONITORED_MODELS": "gemini-3-flash, claude-sonnet-4-5",
+                "QUOTA_PROXY_ANONYMOUS_MINT_URL": "https://mint.example/new",
+            ])
+        #expect(config.clientAPIKeys == ["file-key", "env-key"])
+        #expect(config.routing.disableFallback)
+        #expect(config.listen.port == 9100)
+        #expect(config.quotaProtection.thresholdPercentage == 25)
+        #expect(config.scheduledWarmup.monitoredModels == ["gemini-3-flash", "claude-sonnet-4-5"])
+        #expect(config.anonymous.mintURL == "https://mint.example/new")
+    }
+
+    @Test func apiTokenReplacesThePlaceholderDefault() throws {
+        let config = try parse("{}", environment: ["API_TOKEN": "only-key"])
+        #expect(config.clientAPIKeys == ["only-key"])
+    }
+
+    @Test func explicitEnvironmentBeatsTheSeedAlias() throws {
+        let config = try parse(
+            "{}", environment: ["DISABLE_ANONYMOUS_FALLBACK": "true", "QUOTA_PROXY_ROUTING_DISABLE_FALLBACK": "false"])
+        #expect(config.routing.disableFallback == false)
+    }
+
+    @Test(arguments: [
+        (#"{"quota_protection": {"threshold_percentage": 0}}"#, "quota_protection.threshold_percentage"),
+        (#"{"quota_protection": {"threshold_percentage": 100}}"#, "quota_protection.threshold_percentage"),
+        (#"{"quota_protection": {"threshold_percentage": 10.5}}"#, "quota_protection.threshold_percentage"),
+        (#"{"quota_protection": {"enabled": true, "monitored_models": []}}"#, "quota_protection.monitored_models"),
+        (#"{"scheduled_warmup": {"enabled": true, "monitored_models": []}}"#, "scheduled_warmup.monitored_models"),
+        (#"{"scheduled_warmup": {"interval_seconds": 1}}"#, "scheduled_warmup.interval_seconds"),
+        (#"{"scheduled_warmup": {"cooldown_seconds": -1}}"#, "scheduled_warmup.cooldown_seconds"),
+        (#"{"routing": {"strategy": "random"}}"#, "routing.strategy"),
+        (#"{"routing": {"max_attempts": 0}}"#, "routing.max_attempts"),
+        (#"{"routing": {"disable_fallback": "yes"}}"#, "routing.disable_fallback"),
+        (#"{"listen": {"port": 70000}}"#, "listen.port"),
+        (#"{"listen": {"port": "8045"}}"#, "listen.port"),
+        (#"{"listen": {"host": ""}}"#, "listen.host"),
+        (#"{"listen": 5}"#, "listen"),
+        (#"{"client_api_keys": "one"}"#, "client_api_keys"),
+        (#"{"client_api_keys": [""]}"#, "client_api_keys"),
+        (#"{"client_api_keys": [], "listen": {"host": "0.0.0.0"}}"#, "client_api_keys"),
+        (#"{"refresher": {"interval_seconds": 0}}"#, "refresher.interval_seconds"),
+        (#"{"refresher": {"token_refresh_lead_seconds": -5}}"#, "refresher.token_refresh_lead_seconds"),
+        (#"{"model_groups": {"a": ["x"], "b": ["x"]}}"#, "model_groups.b"),
+        (#"{"model_groups": {"a": "x"}}"#, "model_groups.a"),
+        (#"{"anonymous": {"mint_url": "not a url"}}"#, "anonymous.mint_url"),
+        (#"{"anonymous": {"min_interval_seconds": -1}}"#, "anonymous.min_interval_seconds"),
+        (#"{"anonymous": {"cooldown_after_429_seconds": -1}}"#, "anonymous.cooldown_after_429_seconds"),
+        (#"{"routing": {"stratgy": "round-robin"}}"#, "routing.stratgy"),
+        (#"{"quota_protectoin": {}}"#, "quota_protectoin"),
+    ])
+    func invalidValueIsRejectedNamingTheKey(json: String, key: String) {
+        let found = problems(json)
+        #expect(found.contains { $0.key == key }, "expected a problem for \(key), got \(found)")
+        if let problem = found.first(where: { $0.key == key }) {
+            let error = ConfigurationError(file: "/etc/quota-proxy/config.json", problems: [problem])
+            #expect(error.description.contains(key))
+            #expect(error.description.contains("/etc/quota-proxy/config.json"))
+        }
+    }
+
+    @Test func emptyKeysAreFineOnLoopback() throws {
+        let config = try parse(#"{"client_api_keys": []}"#)
+        #expect(config.clientAPIKeys.isEmpty)
+    }
+
+    @Test func invalidEnvironmentValueNamesTheVariable() {
+        let found = problems("{}", environment: ["QUOTA_PROXY_LISTEN_PORT": "eighty"])
+        #expect(found.count == 1)
+        #expect(found.first?.environmentVariable == "QUOTA_PROXY_LISTEN_PORT")
+        #expect(found.first?.description.contains("QUOTA_PROXY_LISTEN_PORT") == true)
+        let range = problems("{}", environment: ["QUOTA_PROXY_QUOTA_PROTECTION_THRESHOLD_PERCENTAGE": "0"])
+        #expect(range.first?.environmentVariable == "QUOTA_PROXY_QUOTA_PROTECTION_THRESHOLD_PERCENTAGE")
+        let alias = problems("{}", environment: ["DISABLE_ANONYMOUS_FALLBACK": "maybe"])
+        #expect(alias.first?.environmentVariable == "DISABLE_ANONYMOUS_FALLBACK")
+    }
+
+    @Test func notJSONAndNotAnObject() {
+        #expect(problems("{").first?.message.contains("not valid JSON") == true)
+        #expect(problems("[1]").first?.message.contains("must be a JSON object") == true)
+    }
+
+    @Test func everyProblemIsReportedAtOnce() {
+        let found = problems(#"{"listen": {"port": 0}, "routing": {"max_attempts": 99}}"#)
+        #expect(found.count == 2)
+    }
+}

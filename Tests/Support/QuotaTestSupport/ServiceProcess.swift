@@ -1,0 +1,95 @@
+import Foundation
+import Glibc
+
+/// One of the project's executables started as a child process by a test, with its stdout and
+/// stderr captured to files.
+public final class ServiceProcess: @unchecked Sendable {
+    // @unchecked: `Process` is not Sendable; it is only touched from the test that owns this value,
+    // and its termination is observed through the thread-safe continuation below.
+    public let process: Process
+    public let stdoutPath: String
+    public let stderrPath: String
+    private let exited: AsyncStream<Int32>
+    private let exitContinuation: AsyncStream<Int32>.Continuation
+
+    /// The folder holding the executables built by `swift build` (beside the test bundle).
+    public static var productsDirectory: URL {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("quota-proxy").path) {
+            if url.lastPathComponent.hasSuffix(".xctest") || url.path.contains(".xctest") {
+                url.deleteLastPathComponent()
+                continue
+            }
+            break
+        }
+        return url
+    }
+
+    /// Starts `executable` (a product name such as `quota-proxy`) with `arguments` and extra
+    /// environment variables.
+    public init(
+        _ executable: String, arguments: [String], environment: [String: String] = [:], logDirectory: String
+    ) throws {
+        process = Process()
+        process.executableURL = Self.productsDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for key in ["NOTIFY_SOCKET", "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID", "STATE_DIRECTORY", "RUNTIME_DIRECTORY"] {
+            env[key] = nil
+        }
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let stamp = "\(executable)-\(UInt32.random(in: 0...UInt32.max))"
+        stdoutPath = "\(logDirectory)/\(stamp).out"
+        stderrPath = "\(logDirectory)/\(stamp).err"
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        (exited, exitContinuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
+        let continuation = exitContinuation
+        process.terminationHandler = { process in
+            continuation.yield(process.terminationStatus)
+            continuation.finish()
+        }
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to exit; `nil` if it is still running after `timeout` (it is then killed).
+    public func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
+        let stream = exited
+        let pid = self.pid
+        return await withTaskGroup(of: Int32?.self) { group in
+            group.addTask {
+                for await status in stream { return status }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            if first == nil { kill(pid, SIGKILL) }
+            return first
+        }
+    }
+
+    public var standardError: String {
+        (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+    }
+
+    public var standardOutput: String {
+        (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
