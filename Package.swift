@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // The upstream simulator (a test and demo tool, not shipped in the services) and the tests' HTTP client.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: C bindings
@@ -68,6 +73,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The proxy's upstream HTTP/1.1 transport: keep-alive connections pooled per event loop.
+        .target(
+            name: "QuotaUpstream",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "QuotaRuntime",
             dependencies: [
@@ -88,17 +106,25 @@ let package = Package(
         .target(
             name: "QuotaProxyServer",
             dependencies: [
-                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime",
+                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime", "QuotaUpstream",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "QuotaScheduler",
             dependencies: [
-                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime",
+                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime", "QuotaUpstream", "QuotaSystemd",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -106,8 +132,12 @@ let package = Package(
         .target(
             name: "QuotaRefresher",
             dependencies: [
-                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime",
+                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime", "QuotaUpstream", "QuotaSystemd",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -145,6 +175,32 @@ let package = Package(
                 "QuotaCore", "QuotaRuntime", "QuotaControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        /// The upstream simulator: OpenAI-, Anthropic- and Antigravity-shaped endpoints with scripted
+        /// quota and faults, for tests, benchmarks and the demo.
+        .target(
+            name: "UpstreamSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "quota-upstream-sim",
+            dependencies: [
+                "UpstreamSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        /// Micro-benchmark of account selection (10,000 accounts × 20 models): `swift run -c release selection-bench`.
+        .executableTarget(
+            name: "selection-bench",
+            dependencies: ["QuotaCore"],
             swiftSettings: swiftSettings
         ),
         /// Test support: hammers the state store from separate processes (crash safety, lost updates).
@@ -188,6 +244,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "QuotaUpstreamTests",
+            dependencies: [
+                "QuotaUpstream",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "UpstreamSimulatorTests",
+            dependencies: [
+                "UpstreamSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "QuotaRuntimeTests",
             dependencies: ["QuotaRuntime", "QuotaCore", "QuotaTestSupport"],
             swiftSettings: swiftSettings
@@ -195,8 +274,13 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "QuotaCore", "QuotaControl", "QuotaState", "QuotaTestSupport",
-                "quota-proxy", "quota-scheduler", "quota-refresher", "quota-proxyctl",
+                "QuotaCore", "QuotaControl", "QuotaState", "QuotaTestSupport", "UpstreamSimulator",
+                "quota-proxy", "quota-scheduler", "quota-refresher", "quota-proxyctl", "quota-upstream-sim",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,45 +1,204 @@
+import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import QuotaControl
 import QuotaCore
 import QuotaRuntime
 import QuotaState
+import QuotaUpstream
+import ServiceLifecycle
+import Synchronization
 
-/// The `quota-proxy` service.
-public struct ProxyService: ManagedService {
+/// The `quota-proxy` service: the HTTP endpoint, its routing state, batched persistence, account
+/// file watching, anonymous minting, and the control commands.
+public final class ProxyService: ManagedService {
     let context: ServiceRunner.Context
+    let logger: Logger
     let catalog: AccountCatalog
+    let group: any EventLoopGroup
+    let pools: UpstreamPools
+    let client: UpstreamHTTPClient
+    let coordinator: RoutingCoordinator
+    let minter: AnonymousMinter
+    let flusher: QuotaFlusher
+    let warmups: WarmupExecutor
+    let configuration: SharedConfiguration
+    private let boundAddress = Mutex<String?>(nil)
 
-    public init(context: ServiceRunner.Context) {
+    /// How often live quota and cooldowns are written, and account files are checked for changes.
+    static let flushInterval: Duration = .seconds(1)
+    static let accountCheckInterval: Duration = .seconds(2)
+
+    public init(context: ServiceRunner.Context) async throws {
         self.context = context
-        self.catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
+        self.logger = context.logger
+        self.configuration = SharedConfiguration(context.configuration)
+        let configuration = context.configuration
+        if !configuration.listensOnLoopbackOnly && configuration.clientAPIKeys.contains("change-me") {
+            logger.warning(
+                "listening on \(configuration.listen.host) with the placeholder client key \"change-me\"; set client_api_keys in \(context.configurationLoader.path)")
+        }
+        catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
+        group = MultiThreadedEventLoopGroup.singleton
+        pools = UpstreamPools(group: group, configuration: UpstreamPoolConfiguration())
+        client = UpstreamHTTPClient(pools: pools, group: group)
+
+        var cooldowns = CooldownBook()
+        do {
+            if let restored = try context.stateDirectory.cooldowns.read() {
+                cooldowns = restored
+                cooldowns.prune(now: Date())
+            }
+        } catch {
+            logger.error("\(error); starting without saved cooldowns")
+        }
+        coordinator = try await RoutingCoordinator.make(
+            group: group, pools: pools, settings: RoutingSettings(configuration: configuration),
+            accounts: catalog.snapshot.accounts, cooldowns: cooldowns)
+        let coordinator = self.coordinator
+        let catalog = self.catalog
+        minter = AnonymousMinter(
+            configuration: configuration.anonymous, client: client, state: context.stateDirectory, logger: logger
+        ) { _ in
+            let changes = catalog.refresh()
+            coordinator.broadcast(.accountsChanged(AccountChanges(replacement: catalog.snapshot.accounts)))
+            _ = changes
+        }
+        let configurationBox = self.configuration
+        flusher = QuotaFlusher(
+            coordinator: coordinator, catalog: catalog, state: context.stateDirectory, logger: logger,
+            evaluator: { ProtectionEvaluator(configuration: configurationBox.current) })
+        warmups = WarmupExecutor(coordinator: coordinator, client: client)
     }
 
-    public func registerCommands(into router: inout ControlCommandRouter) {
-        let catalog = self.catalog
-        router.register("reload", summary: "re-read the account files now") { _ in
-            let snapshot = catalog.reload()
-            return ["accounts": .number(Double(snapshot.accounts.count)), "skipped_files": .number(Double(snapshot.problems.count))]
-        }
-        router.register("accounts", summary: "the accounts, secrets masked") { _ in
-            catalog.maskedListing()
-        }
-    }
+    // MARK: - Running
 
     public func run(ready: @escaping @Sendable () async -> Void) async throws {
-        await ready()
-        let catalog = self.catalog
-        await runPeriodically(every: { .seconds(2) }) {
-            _ = catalog.reloadIfChanged()
+        let configuration = self.configuration.current
+        let hooks = makeHooks()
+        let coordinator = self.coordinator
+        let server = ProxyHTTPServer(
+            host: configuration.listen.host, port: configuration.listen.port, group: group, logger: logger
+        ) {
+            ProxyRequestHandler(coordinator: coordinator, hooks: hooks)
         }
+        let listener: any Channel
+        do {
+            listener = try await server.bind()
+        } catch {
+            throw ProxyServiceError.cannotListen(host: configuration.listen.host, port: configuration.listen.port, reason: "\(error)")
+        }
+        let address = "\(configuration.listen.host):\(listener.localAddress?.port ?? configuration.listen.port)"
+        boundAddress.withLock { $0 = address }
+        logger.info("listening on http://\(address) with \(catalog.summary)")
+        await ready()
+
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { [flusher] in
+                await runPeriodically(every: { Self.flushInterval }) { await flusher.flush() }
+            }
+            tasks.addTask { [self] in
+                await runPeriodically(every: { Self.accountCheckInterval }) { self.reloadAccounts() }
+            }
+            tasks.addTask {
+                // Waits for SIGTERM, then drains the listener while the loops above finish.
+                try? await gracefulShutdown()
+                await server.shutDown(listener: listener)
+            }
+        }
+        let written = await flusher.flush()
+        logger.info("saved live quota of \(written) account(s) on shutdown")
+        await pools.shutdown()
     }
 
-    public func reload(configuration: QuotaProxyConfiguration) async throws {}
+    private func makeHooks() -> ProxyHooks {
+        let runtime = context.runtimeDirectory
+        let logger = self.logger
+        let minter = self.minter
+        return ProxyHooks(
+            logger: logger,
+            authFailed: { accountID in
+                Task {
+                    let client = ControlClient(path: runtime.socketPath(for: .refresher))
+                    do {
+                        _ = try await client.send("refresh", arguments: ["account": .string(accountID), "reason": "auth_failure"])
+                    } catch {
+                        logger.warning(
+                            "upstream refused the credentials of \(accountID); could not ask the refresher to renew them: \(error)",
+                            metadata: ["account": "\(accountID)"])
+                    }
+                }
+            },
+            mintFallback: { provider, eventLoop in
+                eventLoop.makeFutureWithTask { await minter.mint(provider: provider) }
+            }
+        )
+    }
+
+    /// Picks up account files added, changed or removed by other processes.
+    @discardableResult
+    func reloadAccounts() -> AccountCatalog.Changes {
+        let changes = catalog.refresh()
+        guard !changes.isEmpty else { return changes }
+        if changes.membershipChanged {
+            coordinator.broadcast(.accountsChanged(AccountChanges(replacement: catalog.snapshot.accounts)))
+        } else {
+            coordinator.broadcast(.accountsChanged(AccountChanges(replacement: nil, updated: changes.updated)))
+        }
+        logger.info(
+            "accounts reloaded: \(changes.added.count) added, \(changes.updated.count) changed, \(changes.removed.count) removed; \(catalog.summary)")
+        return changes
+    }
+
+    public func reload(configuration: QuotaProxyConfiguration) async throws {
+        let old = self.configuration.current
+        if old.listen != configuration.listen {
+            logger.warning(
+                "listen address changes (\(old.listen.host):\(old.listen.port) → \(configuration.listen.host):\(configuration.listen.port)) take effect on restart")
+        }
+        self.configuration.replace(with: configuration)
+        coordinator.broadcast(.settingsChanged(RoutingSettings(configuration: configuration)))
+        await minter.reconfigure(configuration.anonymous)
+    }
+
+    // MARK: - Status and control
 
     public func statusLine() async -> String {
-        catalog.summary
+        let address = boundAddress.withLock { $0 } ?? "not listening yet"
+        let counters = await coordinator.collect { $0.counters }
+        let requests = counters.reduce(0) { $0 + $1.requests }
+        return "listening on \(address), \(catalog.summary), \(requests) requests served"
     }
 
     public func statusDetails() async -> [String: JSONValue] {
-        ["accounts": .number(Double(catalog.snapshot.accounts.count))]
+        let counters = await coordinator.collect { $0.counters }
+        let active = (try? await coordinator.withFirst { $0.cooldowns.activeEntries(now: Date()).count }) ?? 0
+        return [
+            "listen": .string(boundAddress.withLock { $0 } ?? ""),
+            "accounts": .number(Double(catalog.snapshot.accounts.count)),
+            "skipped_files": .number(Double(catalog.snapshot.problems.count)),
+            "requests": .number(Double(counters.reduce(0) { $0 + $1.requests })),
+            "succeeded": .number(Double(counters.reduce(0) { $0 + $1.succeeded })),
+            "failovers": .number(Double(counters.reduce(0) { $0 + $1.failedOver })),
+            "rejected": .number(Double(counters.reduce(0) { $0 + $1.rejected })),
+            "cooldowns_active": .number(Double(active)),
+        ]
+    }
+
+    public func registerCommands(into router: inout ControlCommandRouter) {
+        ProxyControlCommands(service: self).register(into: &router)
+    }
+}
+
+/// Why the proxy could not start.
+enum ProxyServiceError: Error, CustomStringConvertible {
+    case cannotListen(host: String, port: Int, reason: String)
+
+    var description: String {
+        switch self {
+        case .cannotListen(let host, let port, let reason):
+            "cannot listen on \(host):\(port) (listen.host / listen.port): \(reason)"
+        }
     }
 }

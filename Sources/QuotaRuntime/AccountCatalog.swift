@@ -1,62 +1,144 @@
+import Glibc
 import Logging
 import QuotaCore
 import QuotaState
 import Synchronization
 
-/// The accounts of the state folder as last loaded, reloaded when the folder changes.
+/// The accounts of the state folder as last loaded, kept current cheaply.
 ///
-/// Bad files are logged once per change (with their path and reason) and skipped; they stay on
-/// disk. ``reloadIfChanged()`` costs one `stat` per account file, so it can run every few seconds.
+/// ``refresh()`` costs one `stat` per account file and reads only files whose inode, size or
+/// modification time changed, so it can run every couple of seconds with thousands of accounts.
+/// Bad files are logged once per change (with their path and reason) and skipped; they stay on disk.
 public final class AccountCatalog: Sendable {
+    /// The loaded accounts (sorted by id) and the files that were skipped.
     public struct Snapshot: Sendable {
         public var accounts: [Account]
         public var problems: [StateFileProblem]
-        public var fingerprint: Int
+    }
+
+    /// What changed in the folder since the previous load.
+    public struct Changes: Sendable {
+        public var added: [Account] = []
+        public var updated: [Account] = []
+        public var removed: [String] = []
+
+        public var isEmpty: Bool { added.isEmpty && updated.isEmpty && removed.isEmpty }
+        /// Whether the set of ids changed (not only contents).
+        public var membershipChanged: Bool { !added.isEmpty || !removed.isEmpty }
+    }
+
+    struct FileStamp: Equatable {
+        var inode: UInt64
+        var size: Int64
+        var seconds: Int
+        var nanoseconds: Int
+    }
+
+    private struct State {
+        var accounts: [String: Account] = [:]
+        var problems: [String: StateFileProblem] = [:]
+        var stamps: [String: FileStamp] = [:]
     }
 
     public let store: AccountStore
     let logger: Logger
-    private let state: Mutex<Snapshot>
+    private let state = Mutex(State())
 
     public init(store: AccountStore, logger: Logger) {
         self.store = store
         self.logger = logger
-        self.state = Mutex(Snapshot(accounts: [], problems: [], fingerprint: 0))
-        reload()
+        _ = refresh()
     }
 
     public var snapshot: Snapshot {
-        state.withLock { $0 }
-    }
-
-    /// Re-reads every account file. Returns the new snapshot.
-    @discardableResult
-    public func reload() -> Snapshot {
-        let fingerprint = store.fingerprint()
-        let result = store.loadAll()
-        for problem in result.problems {
-            logger.error("\(problem.message)", metadata: ["file": "\(problem.path)"])
+        state.withLock { state in
+            Snapshot(
+                accounts: state.accounts.values.sorted { $0.id < $1.id },
+                problems: state.problems.values.sorted { $0.path < $1.path })
         }
-        let snapshot = Snapshot(accounts: result.accounts, problems: result.problems, fingerprint: fingerprint)
-        state.withLock { $0 = snapshot }
-        return snapshot
     }
 
-    /// Re-reads the accounts only when the folder changed since the last load.
-    /// Returns the new snapshot, or `nil` when nothing changed.
-    public func reloadIfChanged() -> Snapshot? {
-        let fingerprint = store.fingerprint()
-        guard fingerprint != state.withLock({ $0.fingerprint }) else { return nil }
-        return reload()
+    public func account(id: String) -> Account? {
+        state.withLock { $0.accounts[id] }
+    }
+
+    /// Re-reads the account files that changed since the last call and reports what changed.
+    @discardableResult
+    public func refresh() -> Changes {
+        let ids: [String]
+        do {
+            ids = try store.accountIDs()
+        } catch {
+            logger.error("\(error.description)", metadata: ["file": "\(store.directory)"])
+            return Changes()
+        }
+        let current = state.withLock { $0.stamps }
+        var stamps: [String: FileStamp] = [:]
+        var changedIDs: [String] = []
+        for id in ids {
+            guard let stamp = stamp(of: id) else { continue }
+            stamps[id] = stamp
+            if current[id] != stamp { changedIDs.append(id) }
+        }
+        let removedIDs = current.keys.filter { stamps[$0] == nil }
+        guard !changedIDs.isEmpty || !removedIDs.isEmpty else { return Changes() }
+
+        var loaded: [String: Result<Account?, StateFileProblem>] = [:]
+        for id in changedIDs { loaded[id] = store.load(id: id) }
+
+        return state.withLock { state in
+            var changes = Changes()
+            for id in removedIDs {
+                if state.accounts.removeValue(forKey: id) != nil { changes.removed.append(id) }
+                state.problems[id] = nil
+                state.stamps[id] = nil
+            }
+            for id in changedIDs {
+                state.stamps[id] = stamps[id]
+                switch loaded[id] {
+                case .success(let account?):
+                    state.problems[id] = nil
+                    if state.accounts.updateValue(account, forKey: id) == nil {
+                        changes.added.append(account)
+                    } else {
+                        changes.updated.append(account)
+                    }
+                case .success(nil), .none:
+                    if state.accounts.removeValue(forKey: id) != nil { changes.removed.append(id) }
+                case .failure(let problem):
+                    logger.error("\(problem.message)", metadata: ["file": "\(problem.path)"])
+                    state.problems[id] = problem
+                    // A file that became invalid stops being used; the last good version is not
+                    // silently kept, since the operator's edit is what is on disk now.
+                    if state.accounts.removeValue(forKey: id) != nil { changes.removed.append(id) }
+                }
+            }
+            return changes
+        }
+    }
+
+    /// Notes a file this process just wrote, so the next ``refresh()`` does not read it back.
+    public func noteWritten(_ account: Account) {
+        guard let stamp = stamp(of: account.id) else { return }
+        state.withLock { state in
+            state.accounts[account.id] = account
+            state.stamps[account.id] = stamp
+            state.problems[account.id] = nil
+        }
+    }
+
+    private func stamp(of id: String) -> FileStamp? {
+        var info = stat()
+        guard stat("\(store.directory)/\(id).json", &info) == 0 else { return nil }
+        return FileStamp(
+            inode: UInt64(info.st_ino), size: Int64(info.st_size), seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec)
     }
 
     /// "12 accounts" / "12 accounts, 1 file skipped".
     public var summary: String {
-        let snapshot = self.snapshot
-        var line = "\(snapshot.accounts.count) account\(snapshot.accounts.count == 1 ? "" : "s")"
-        if !snapshot.problems.isEmpty {
-            line += ", \(snapshot.problems.count) file\(snapshot.problems.count == 1 ? "" : "s") skipped"
-        }
+        let (count, skipped) = state.withLock { ($0.accounts.count, $0.problems.count) }
+        var line = "\(count) account\(count == 1 ? "" : "s")"
+        if skipped > 0 { line += ", \(skipped) file\(skipped == 1 ? "" : "s") skipped" }
         return line
     }
 
@@ -77,6 +159,7 @@ public final class AccountCatalog: Sendable {
             "base_url": .string(account.baseURL),
             "tier": .string(account.tier.rawValue),
             "secret": .string(account.credentials.masked),
+            "credential_kind": .string({ if case .oauth = account.credentials { "oauth" } else { "api_key" } }()),
             "quota_source": .string(account.quotaSource.kind.rawValue),
             "disabled": .bool(account.disabled),
             "protected_models": .array(account.protectedModels.map(JSONValue.string)),
@@ -93,6 +176,9 @@ public final class AccountCatalog: Sendable {
         object["models"] = account.models.map { .array($0.map(JSONValue.string)) } ?? .null
         object["disabled_reason"] = account.disabledReason.map(JSONValue.string) ?? .null
         object["quota_last_updated"] = account.quota.lastUpdated.map { .string(Timestamp.format($0)) } ?? .null
+        if case .oauth(let oauth) = account.credentials {
+            object["token_expires_at"] = oauth.expiresAt.map { .string(Timestamp.format($0)) } ?? .null
+        }
         return .object(object)
     }
 }

@@ -24,6 +24,8 @@ public struct ServiceRunner: Sendable {
         public var stateDirectory: StateDirectory
         public var runtimeDirectory: RuntimeDirectory
         public var logger: Logger
+        /// For services that update their `STATUS=` line as they work.
+        public var notifier: SystemdNotifier
     }
 
     let identity: ServiceIdentity
@@ -65,7 +67,7 @@ public struct ServiceRunner: Sendable {
         }
         let context = Context(
             identity: identity, configuration: configuration, configurationLoader: loader,
-            stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory, logger: logger)
+            stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory, logger: logger, notifier: notifier)
 
         let service: any ManagedService
         do {

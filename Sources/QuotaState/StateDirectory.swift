@@ -42,6 +42,11 @@ public struct StateDirectory: Sendable {
         AtomicJSONFile(path: path + "/anonymous.json", mode: 0o640)
     }
 
+    /// Live cooldowns of the proxy (exhausted, rate-limited, circuit-open, auth-failed accounts).
+    public var cooldowns: AtomicJSONFile<CooldownBook> {
+        AtomicJSONFile(path: path + "/cooldowns.json", mode: 0o640)
+    }
+
     /// A state file of this folder by name, for state the core does not model (e.g. `cooldowns.json`).
     public func file<Value: Codable & Sendable>(named name: String, as type: Value.Type = Value.self, mode: mode_t = 0o640)
         -> AtomicJSONFile<Value>

@@ -15,7 +15,7 @@ struct QuotaProxyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await ServiceRunner(identity: .proxy, options: options).run { context in
-            ProxyService(context: context)
+            try await ProxyService(context: context)
         }
     }
 }

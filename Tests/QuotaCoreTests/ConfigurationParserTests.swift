@@ -160,7 +160,7 @@ struct ConfigurationParserTests {
     }
 
     @Test func everyProblemIsReportedAtOnce() {
-        let found = problems(#"{"listen": {"port": 0}, "routing": {"max_attempts": 99}}"#)
+        let found = problems(#"{"listen": {"port": -1}, "routing": {"max_attempts": 99}}"#)
         #expect(found.count == 2)
     }
 }

@@ -81,7 +81,8 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
             problems.append(ConfigurationProblem(key: key, message: message))
         }
         if listen.host.isEmpty { fail("listen.host", "must not be empty") }
-        if !(1...65535).contains(listen.port) { fail("listen.port", "must be between 1 and 65535, got \(listen.port)") }
+        // 0 asks the system for a free port (tests); `quota-proxyctl status` shows the one bound.
+        if !(0...65535).contains(listen.port) { fail("listen.port", "must be between 0 and 65535, got \(listen.port)") }
         if clientAPIKeys.contains(where: \.isEmpty) { fail("client_api_keys", "contains an empty key") }
         if clientAPIKeys.isEmpty && !listensOnLoopbackOnly {
             fail(

@@ -1,0 +1,116 @@
+import Foundation
+import NIOCore
+import QuotaCore
+import QuotaUpstream
+
+/// The routing state of one event loop: its copy of the account selector and cooldown book, its
+/// upstream connections, and the quota it observed that is not yet written to disk.
+///
+/// Only ever touched on its own event loop (it is reached through ``RoutingCoordinator``), so the
+/// request path needs no lock. Copies on different loops converge through ``RoutingEvent``s.
+final class LoopRouting {
+    let eventLoop: any EventLoop
+    let upstream: UpstreamConnectionPool
+    var settings: RoutingSettings
+    var selector: AccountSelector
+    var cooldowns: CooldownBook
+    /// Quota observed on this loop since the last flush: account → model → figure.
+    var pendingQuota: [String: [String: ModelQuota]] = [:]
+    /// Accounts with failure state (backoff counters, failures) that a success should reset.
+    var accountsWithFailures: Set<String> = []
+    /// Bumped whenever the cooldown book changes, so the flusher knows when to persist it.
+    var cooldownRevision: UInt64 = 0
+    /// Request counters for status and metrics.
+    var counters = Counters()
+
+    struct Counters {
+        var requests = 0
+        var succeeded = 0
+        var failedOver = 0
+        var rejected = 0
+    }
+
+    init(eventLoop: any EventLoop, upstream: UpstreamConnectionPool, settings: RoutingSettings, accounts: [Account], cooldowns: CooldownBook) {
+        self.eventLoop = eventLoop
+        self.upstream = upstream
+        self.settings = settings
+        self.selector = AccountSelector(accounts: accounts, modelGroups: settings.groupTable)
+        self.cooldowns = cooldowns
+    }
+
+    func pick(provider: Provider, model: String, group: String, excluding: Set<String>, now: Date) -> Selection {
+        let request = SelectionRequest(
+            provider: provider, model: model, group: group, strategy: settings.strategy,
+            protectionEnabled: settings.protection.enabled, disableFallback: settings.disableFallback, excluding: excluding)
+        return selector.pick(request, cooldowns: cooldowns, now: now)
+    }
+
+    func account(at index: Int) -> Account {
+        selector.pool.account(at: index)
+    }
+
+    func account(id: String) -> Account? {
+        selector.pool.index(of: id).map { selector.pool.account(at: $0) }
+    }
+
+    /// Applies an event learnt here or on another loop.
+    func apply(_ event: RoutingEvent, now: Date) {
+        switch event {
+        case .quotaExhausted(let account, let group, let resetAt):
+            _ = cooldowns.recordQuotaExhausted(account: account, group: group, resetAt: resetAt, now: now)
+            accountsWithFailures.insert(account)
+            cooldownRevision &+= 1
+        case .rateLimited(let account, let group, let until):
+            _ = cooldowns.recordRateLimited(account: account, group: group, until: until, now: now)
+            accountsWithFailures.insert(account)
+            cooldownRevision &+= 1
+        case .serviceFailure(let account):
+            _ = cooldowns.recordServiceFailure(account: account, now: now)
+            accountsWithFailures.insert(account)
+            cooldownRevision &+= 1
+        case .authFailure(let account):
+            _ = cooldowns.recordAuthFailure(account: account, now: now)
+            accountsWithFailures.insert(account)
+            cooldownRevision &+= 1
+        case .success(let account, let group):
+            cooldowns.recordSuccess(account: account, group: group, now: now)
+            accountsWithFailures.remove(account)
+            cooldownRevision &+= 1
+        case .quotaObserved(let account, let quota, let protectedGroups):
+            _ = selector.updateModelQuota(accountID: account, quota, now: now)
+            if let current = self.account(id: account), Set(current.protectedModels) != Set(protectedGroups) {
+                _ = selector.setProtected(accountID: account, groups: protectedGroups)
+            }
+        case .clearCooldown(let account, let group):
+            cooldowns.clear(account: account, group: group)
+            if group == nil { cooldowns.clearAuthFailure(account: account) }
+            accountsWithFailures.remove(account)
+            cooldownRevision &+= 1
+        case .accountsChanged(let changes):
+            if let replacement = changes.replacement {
+                selector.replaceAccounts(replacement, modelGroups: settings.groupTable)
+            } else {
+                for account in changes.updated {
+                    // New credentials (the refresher renewed a token) end an auth-failure cooldown.
+                    if let old = self.account(id: account.id), old.credentials != account.credentials {
+                        cooldowns.clearAuthFailure(account: account.id)
+                        cooldownRevision &+= 1
+                    }
+                    _ = selector.update(account)
+                }
+            }
+        case .settingsChanged(let settings):
+            let groupsChanged = settings.groupTable != self.settings.groupTable
+            self.settings = settings
+            if groupsChanged {
+                selector.replaceAccounts(selector.pool.accounts, modelGroups: settings.groupTable)
+            }
+        }
+    }
+
+    /// Hands over (and forgets) the quota observed since the last call.
+    func drainPendingQuota() -> [String: [String: ModelQuota]] {
+        defer { pendingQuota.removeAll(keepingCapacity: true) }
+        return pendingQuota
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import QuotaState
+import QuotaControl
+import QuotaCore
+
+/// The commands of `proxy.sock`: `status` (added by the runner), `reload`, `accounts`,
+/// `cooldowns`, `clear-cooldown`, `warmup`.
+struct ProxyControlCommands {
+    let service: ProxyService
+
+    func register(into router: inout ControlCommandRouter) {
+        let service = self.service
+        router.register("reload", summary: "re-read the account files now (writers poke this after a change)") { _ in
+            let changes = service.reloadAccounts()
+            return [
+                "added": .number(Double(changes.added.count)), "updated": .number(Double(changes.updated.count)),
+                "removed": .number(Double(changes.removed.count)),
+                "accounts": .number(Double(service.catalog.snapshot.accounts.count)),
+            ]
+        }
+        router.register("accounts", summary: "the accounts as the proxy routes them (live quota), secrets masked") { _ in
+            let accounts = try await service.coordinator.withFirst { $0.selector.pool.accounts }
+            return [
+                "accounts": .array(accounts.map(AccountCatalogJSON.masked)),
+                "skipped_files": .array(
+                    service.catalog.snapshot.problems.map { ["path": .string($0.path), "reason": .string($0.message)] }),
+            ]
+        }
+        router.register("cooldowns", summary: "accounts cooling down: exhausted, rate limited, circuit open, auth failed") { _ in
+            let now = Date()
+            let entries = try await service.coordinator.withFirst { $0.cooldowns.activeEntries(now: now) }
+            return [
+                "cooldowns": .array(
+                    entries.map { entry in
+                        [
+                            "account": .string(entry.account),
+                            "group": entry.group.map(JSONValue.string) ?? .null,
+                            "reason": .string(entry.reason.rawValue),
+                            "until": .string(Timestamp.format(entry.until)),
+                            "seconds_left": .number(max(0, entry.until.timeIntervalSince(now).rounded(.up))),
+                        ]
+                    })
+            ]
+        }
+        router.register("clear-cooldown", summary: "clear cooldowns: {\"account\":ID} (all groups) or with \"group\"") { request in
+            let account = try request.requiredString("account")
+            let group = try request.string("group")
+            guard try await service.coordinator.withFirst({ $0.account(id: account) }) != nil else {
+                throw ControlError(code: .notFound, message: "account \(account) not found")
+            }
+            service.coordinator.broadcast(.clearCooldown(account: account, group: group))
+            service.logger.notice(
+                "cooldowns of \(account)\(group.map { " for \($0)" } ?? "") cleared by an operator", metadata: ["account": "\(account)"])
+            return ["account": .string(account), "group": group.map(JSONValue.string) ?? .null, "cleared": true]
+        }
+        router.register("warmup", summary: "one minimal request pinned to {\"account\":ID,\"model\":M}, bypassing selection and protection") {
+            request in
+            let account = try request.requiredString("account")
+            let model = try request.requiredString("model")
+            let result = try await service.warmups.warm(accountID: account, model: model)
+            service.logger.info("warmup of \(model) on \(account) succeeded", metadata: ["account": "\(account)", "model": "\(model)"])
+            return result
+        }
+    }
+}
+
+/// Masked account JSON (same shape as the other services' `accounts` answers).
+enum AccountCatalogJSON {
+    static func masked(_ account: Account) -> JSONValue {
+        QuotaRuntime.AccountCatalog.maskedJSON(account)
+    }
+}
+
+import QuotaRuntime

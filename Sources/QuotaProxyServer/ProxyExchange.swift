@@ -1,0 +1,411 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import QuotaCore
+import QuotaUpstream
+
+/// One proxied request: picks an account, sends the request upstream, fails over on errors that
+/// allow it (only before any byte reached the client), and relays the answer as it arrives.
+///
+/// Lives on the client connection's event loop for its whole life; the upstream connection is
+/// on the same loop, so relaying a body part is a buffer hand-over, not a thread hop.
+final class ProxyExchange: UpstreamResponseDelegate {
+    private enum State {
+        /// Choosing the next account.
+        case selecting
+        /// Sent upstream; waiting for the answer's head.
+        case awaitingHead(Attempt)
+        /// A non-2xx head arrived: reading the start of its body to classify it.
+        case inspectingError(Attempt, HTTPResponseHead, ByteBuffer)
+        /// The answer is being relayed to the client: no more failover.
+        case relaying(Attempt, HTTPResponseHead)
+        case finished
+    }
+
+    private struct Attempt {
+        var account: Account
+        var exchange: UpstreamExchange?
+        var startedAt: NIODeadline
+    }
+
+    /// One failed attempt, for the client's error message and the logs.
+    private struct Failure {
+        var accountID: String
+        var outcome: String
+        var detail: String
+    }
+
+    private let context: ChannelHandlerContext
+    private let routing: LoopRouting
+    private let coordinator: RoutingCoordinator
+    private let hooks: ProxyHooks
+    private let route: ProxyRoute
+    private let head: HTTPRequestHead
+    private let body: ByteBuffer
+    private let model: String
+    private let group: String
+    private let keepAlive: Bool
+    private let receivedAt: NIODeadline
+    private let onFinish: (_ keepAlive: Bool) -> Void
+
+    private var state = State.selecting
+    private var tried: Set<String> = []
+    private var failures: [Failure] = []
+    private var mintTried = false
+    private var clientWritable = true
+
+    init(
+        context: ChannelHandlerContext, routing: LoopRouting, coordinator: RoutingCoordinator, hooks: ProxyHooks,
+        route: ProxyRoute, head: HTTPRequestHead, body: ByteBuffer, model: String, group: String, keepAlive: Bool,
+        receivedAt: NIODeadline, onFinish: @escaping (_ keepAlive: Bool) -> Void
+    ) {
+        self.context = context
+        self.routing = routing
+        self.coordinator = coordinator
+        self.hooks = hooks
+        self.route = route
+        self.head = head
+        self.body = body
+        self.model = model
+        self.group = group
+        self.keepAlive = keepAlive
+        self.receivedAt = receivedAt
+        self.onFinish = onFinish
+        self.clientWritable = context.channel.isWritable
+    }
+
+    func start() {
+        attemptNext()
+    }
+
+    // MARK: - Selection
+
+    private func attemptNext() {
+        state = .selecting
+        let now = Date()
+        if tried.count >= routing.settings.maxAttempts {
+            respondAfterExhaustedAttempts(now: now)
+            return
+        }
+        switch routing.pick(provider: route.provider, model: model, group: group, excluding: tried, now: now) {
+        case .selected(let selected):
+            send(to: routing.account(at: selected.index))
+        case .unavailable(let report):
+            if shouldMint(report) {
+                mintTried = true
+                hooks.mintFallback(route.provider, context.eventLoop).whenComplete { [self] result in
+                    guard case .selecting = state else { return }
+                    if case .success(true) = result {
+                        attemptNext()
+                    } else {
+                        respondUnavailable(report, now: Date())
+                    }
+                }
+                return
+            }
+            let onlyQuotaFailures = failures.allSatisfy { $0.outcome == "quota_exhausted" || $0.outcome == "rate_limited" }
+            if onlyQuotaFailures {
+                respondUnavailable(report, now: now)
+            } else {
+                respondAfterExhaustedAttempts(now: now)
+            }
+        }
+    }
+
+    /// Mint only when no account of either tier can serve, fallback is allowed, and a mint
+    /// endpoint is configured (SPEC 2.2); at most once per request (the limiter spaces attempts).
+    private func shouldMint(_ report: Unavailability) -> Bool {
+        !mintTried && routing.settings.mintConfigured && !routing.settings.disableFallback
+    }
+
+    private func send(to account: Account) {
+        tried.insert(account.id)
+        guard let origin = UpstreamOrigin(url: account.baseURL) else {
+            record(.serviceError, account: account, detail: "base_url \(account.baseURL) is not a usable URL")
+            attemptNext()
+            return
+        }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 2)
+        for (name, value) in head.headers where !Self.isDroppedRequestHeader(name) {
+            headers.add(name: name, value: value)
+        }
+        switch account.provider {
+        case .openai:
+            headers.add(name: "authorization", value: "Bearer " + account.credentials.bearerSecret)
+        case .anthropic:
+            headers.add(name: "x-api-key", value: account.credentials.bearerSecret)
+            if !headers.contains(name: "anthropic-version") {
+                headers.add(name: "anthropic-version", value: "2023-06-01")
+            }
+        }
+        let query = head.uri.firstIndex(of: "?").map { String(head.uri[$0...]) } ?? ""
+        let upstreamHead = HTTPRequestHead(
+            version: .http1_1, method: head.method, uri: origin.basePath + route.upstreamPath + query, headers: headers)
+        let request = UpstreamRequest(origin: origin, head: upstreamHead, body: body)
+        var attempt = Attempt(account: account, exchange: nil, startedAt: .now())
+        state = .awaitingHead(attempt)
+        let exchange = routing.upstream.execute(request, delegate: self)
+        // `execute` may already have failed synchronously and moved us on.
+        if case .awaitingHead(let current) = state, current.account.id == account.id {
+            attempt.exchange = exchange
+            state = .awaitingHead(attempt)
+        }
+    }
+
+    /// Hop-by-hop headers and the client's own credentials never go upstream.
+    private static func isDroppedRequestHeader(_ name: String) -> Bool {
+        switch name.lowercased() {
+        case "host", "authorization", "x-api-key", "connection", "keep-alive", "content-length", "transfer-encoding",
+            "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection", "accept-encoding", "expect":
+            true
+        default:
+            false
+        }
+    }
+
+    // MARK: - UpstreamResponseDelegate
+
+    func upstreamDidReceiveHead(_ responseHead: HTTPResponseHead) {
+        guard case .awaitingHead(let attempt) = state else { return }
+        observeQuota(responseHead.headers, account: attempt.account)
+        if (200..<300).contains(responseHead.status.code) {
+            commit(attempt, responseHead)
+        } else {
+            state = .inspectingError(attempt, responseHead, context.channel.allocator.buffer(capacity: 512))
+        }
+    }
+
+    func upstreamDidReceiveBodyPart(_ part: ByteBuffer) {
+        switch state {
+        case .relaying:
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(part))), promise: nil)
+        case .inspectingError(let attempt, let responseHead, var prefix):
+            var part = part
+            prefix.writeBuffer(&part)
+            state = .inspectingError(attempt, responseHead, prefix)
+            if prefix.readableBytes >= ProxyLimits.errorBodyPrefix {
+                decideOnError(attempt, responseHead, prefix, complete: false)
+            }
+        default:
+            break
+        }
+    }
+
+    func upstreamDidFinish() {
+        switch state {
+        case .relaying(let attempt, _):
+            state = .finished
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            routing.counters.succeeded += 1
+            if routing.accountsWithFailures.contains(attempt.account.id) {
+                coordinator.broadcast(.success(account: attempt.account.id, group: group), from: context.eventLoop)
+            }
+            onFinish(keepAlive)
+        case .inspectingError(let attempt, let responseHead, let prefix):
+            decideOnError(attempt, responseHead, prefix, complete: true)
+        default:
+            break
+        }
+    }
+
+    func upstreamDidFail(_ error: UpstreamError) {
+        switch state {
+        case .awaitingHead(let attempt), .inspectingError(let attempt, _, _):
+            record(.serviceError, account: attempt.account, detail: error.description)
+            attemptNext()
+        case .relaying(let attempt, _):
+            // Bytes already reached the client: the answer cannot be replaced, only cut off.
+            state = .finished
+            hooks.logger.warning(
+                "upstream failed while relaying the answer; closing the client connection: \(error)",
+                metadata: ["account": "\(attempt.account.id)", "model": "\(model)"])
+            _ = coordinator.broadcast(.serviceFailure(account: attempt.account.id), from: context.eventLoop)
+            context.close(promise: nil)
+        case .selecting, .finished:
+            break
+        }
+    }
+
+    // MARK: - Client side
+
+    func clientWritabilityChanged(_ writable: Bool) {
+        clientWritable = writable
+        guard case .relaying(let attempt, _) = state else { return }
+        if writable { attempt.exchange?.resumeReading() } else { attempt.exchange?.pauseReading() }
+    }
+
+    func clientDisconnected() {
+        switch state {
+        case .awaitingHead(let attempt), .inspectingError(let attempt, _, _), .relaying(let attempt, _):
+            attempt.exchange?.cancel()
+        default:
+            break
+        }
+        state = .finished
+    }
+
+    // MARK: - Outcomes
+
+    private func commit(_ attempt: Attempt, _ responseHead: HTTPResponseHead) {
+        state = .relaying(attempt, responseHead)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(responseHead.headers.count)
+        for (name, value) in responseHead.headers where !Self.isHopByHopResponseHeader(name) {
+            headers.add(name: name, value: value)
+        }
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        context.writeAndFlush(
+            NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: responseHead.status, headers: headers))),
+            promise: nil)
+        if !clientWritable { attempt.exchange?.pauseReading() }
+    }
+
+    private static func isHopByHopResponseHeader(_ name: String) -> Bool {
+        switch name.lowercased() {
+        case "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate",
+            "proxy-connection":
+            true
+        default:
+            false
+        }
+    }
+
+    /// A non-2xx answer: fail over when its class allows, else relay it unchanged.
+    private func decideOnError(_ attempt: Attempt, _ responseHead: HTTPResponseHead, _ prefix: ByteBuffer, complete: Bool) {
+        let outcome = prefix.withUnsafeReadableBytes { bytes in
+            UpstreamErrorClassifier.classify(
+                status: Int(responseHead.status.code), headers: responseHead.headers, body: bytes, now: Date())
+        }
+        guard outcome.shouldTryNextAccount else {
+            relayBuffered(attempt, responseHead, prefix, complete: complete)
+            return
+        }
+        attempt.exchange?.cancel()
+        record(outcome, account: attempt.account, detail: "HTTP \(responseHead.status.code)")
+        attemptNext()
+    }
+
+    private func relayBuffered(_ attempt: Attempt, _ responseHead: HTTPResponseHead, _ prefix: ByteBuffer, complete: Bool) {
+        commit(attempt, responseHead)
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(prefix))), promise: nil)
+        if complete {
+            state = .finished
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            onFinish(keepAlive)
+        } else {
+            context.flush()
+        }
+    }
+
+    /// Records an attempt's failure in the cooldown book of every loop.
+    private func record(_ outcome: UpstreamOutcome, account: Account, detail: String) {
+        let id = account.id
+        let event: RoutingEvent?
+        switch outcome {
+        case .quotaExhausted(let resetAt):
+            event = .quotaExhausted(account: id, group: group, resetAt: resetAt)
+        case .rateLimited(let until):
+            event = .rateLimited(account: id, group: group, until: until)
+        case .authFailure:
+            event = .authFailure(account: id)
+            hooks.authFailed(id)
+        case .serviceError:
+            event = .serviceFailure(account: id)
+        case .success, .clientError:
+            event = nil
+        }
+        if let event { coordinator.broadcast(event, from: context.eventLoop) }
+        failures.append(Failure(accountID: id, outcome: outcome.name, detail: detail))
+        routing.counters.failedOver += 1
+        hooks.logger.notice(
+            "\(outcome.name) from \(id) for \(model) (\(detail)); trying the next account",
+            metadata: ["account": "\(id)", "model": "\(model)", "outcome": "\(outcome.name)"])
+    }
+
+    // MARK: - Live quota
+
+    /// Rate-limit headers update the account's quota for this model at once, and protection with it.
+    private func observeQuota(_ headers: HTTPHeaders, account: Account) {
+        let now = Date()
+        let observation = RateLimitHeaders.parse(headers, now: now)
+        guard let figure = observation.modelQuota(named: model) else { return }
+        let previous = account.quota.model(named: model)
+        routing.pendingQuota[account.id, default: [:]][model] = figure
+
+        // Protection follows the group's highest figure on this account (SPEC 2.3).
+        var groupPercentage = figure.percentage
+        for other in account.quota.models where other.name != model && routing.settings.normalizer.group(for: other.name) == group {
+            groupPercentage = max(groupPercentage, other.percentage)
+        }
+        var protected = account.protectedModels
+        let shouldProtect = routing.settings.isProtected(group: group, percentage: groupPercentage)
+        let isProtected = protected.contains(group)
+        if shouldProtect && !isProtected {
+            protected.append(group)
+            hooks.logger.notice(
+                "protected \(group) on \(account.id) (\(PercentText.format(groupPercentage))% <= \(routing.settings.protection.thresholdPercentage)%, live)",
+                metadata: ["account": "\(account.id)", "model": "\(group)"])
+        } else if !shouldProtect && isProtected && routing.settings.protection.enabled {
+            protected.removeAll { $0 == group }
+        }
+        let changedEnough =
+            previous.map { Int($0.percentage) != Int(figure.percentage) || $0.resetTime != figure.resetTime } ?? true
+        let event = RoutingEvent.quotaObserved(account: account.id, quota: figure, protectedGroups: protected)
+        if changedEnough || protected != account.protectedModels {
+            coordinator.broadcast(event, from: context.eventLoop)
+        } else {
+            routing.apply(event, now: now)
+        }
+    }
+
+    // MARK: - Answers the proxy makes itself
+
+    private func respondUnavailable(_ report: Unavailability, now: Date) {
+        var message = report.message
+        if !failures.isEmpty {
+            message += " (tried: " + failures.map { "\($0.accountID) \($0.outcome)" }.joined(separator: ", ") + ")"
+        }
+        let status = HTTPResponseStatus(statusCode: report.httpStatus)
+        var extra: [(String, String)] = []
+        if !report.willNeverRecover {
+            extra.append(("retry-after", String(report.retryAfterSeconds(now: now))))
+        }
+        let kind: ClientErrorBody.Kind = report.willNeverRecover ? .unavailable : .rateLimited
+        hooks.logger.notice("\(message)", metadata: ["model": "\(model)"])
+        respond(status: status, kind: kind, message: message, extraHeaders: extra)
+    }
+
+    private func respondAfterExhaustedAttempts(now: Date) {
+        let onlyQuota = failures.allSatisfy { $0.outcome == "quota_exhausted" || $0.outcome == "rate_limited" }
+        let list = failures.map { "\($0.accountID): \($0.outcome) (\($0.detail))" }.joined(separator: "; ")
+        if onlyQuota && !failures.isEmpty {
+            let retry = failures.compactMap { routing.cooldowns.blockedUntil(account: $0.accountID, group: group, now: now) }.min()
+            let seconds = retry.map { max(1, Int($0.timeIntervalSince(now).rounded(.up))) } ?? 60
+            respond(
+                status: .tooManyRequests, kind: .rateLimited,
+                message: "all \(failures.count) accounts tried for \(model) are out of quota or rate limited: \(list)",
+                extraHeaders: [("retry-after", String(seconds))])
+        } else {
+            respond(
+                status: .badGateway, kind: .upstreamFailure,
+                message: "no upstream account answered \(model) successfully after \(failures.count) attempts: \(list)",
+                extraHeaders: [])
+        }
+    }
+
+    private func respond(status: HTTPResponseStatus, kind: ClientErrorBody.Kind, message: String, extraHeaders: [(String, String)]) {
+        state = .finished
+        let body = ClientErrorBody.make(kind, message: message, anthropic: route.usesAnthropicErrors)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.count))
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+        onFinish(keepAlive)
+    }
+}

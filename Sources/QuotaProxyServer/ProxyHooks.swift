@@ -1,0 +1,14 @@
+import Logging
+import NIOCore
+import QuotaCore
+
+/// What the request path may call outside itself; none of it runs on the hot path of a
+/// successful request.
+struct ProxyHooks: Sendable {
+    var logger: Logger
+    /// An upstream answered 401 for this account: ask the refresher to renew its token.
+    var authFailed: @Sendable (_ accountID: String) -> Void
+    /// No primary account can serve a model: try to mint an anonymous fallback credential.
+    /// Completes with `true` when a new account was added to the pool.
+    var mintFallback: @Sendable (_ provider: Provider, _ eventLoop: any EventLoop) -> EventLoopFuture<Bool>
+}

@@ -1,0 +1,232 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import QuotaCore
+
+/// One client connection: reads requests, answers what the proxy answers itself (`/healthz`,
+/// `/v1/models`, errors) and hands proxied requests to a ``ProxyExchange``.
+///
+/// Runs entirely on the connection's event loop. Request bodies are collected (up to
+/// ``ProxyLimits/maximumBodyBytes``) because the model must be read before routing and a failover
+/// must be able to send the body again.
+final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        /// Collecting the body of a request that will be answered at `.end`.
+        case receiving(Pending)
+        /// Waiting for the exchange (or a local answer) to finish writing the response.
+        case responding
+    }
+
+    private struct Pending {
+        var head: HTTPRequestHead
+        var route: ProxyRoute?
+        var body: ByteBuffer?
+        /// An error decided before the body was read; answered once the body is consumed.
+        var rejection: Rejection?
+        var receivedAt: NIODeadline
+    }
+
+    struct Rejection {
+        var status: HTTPResponseStatus
+        var kind: ClientErrorBody.Kind
+        var message: String
+    }
+
+    private let coordinator: RoutingCoordinator
+    private let hooks: ProxyHooks
+    private var state = State.idle
+    private var exchange: ProxyExchange?
+    private var closeAfterResponse = false
+
+    init(coordinator: RoutingCoordinator, hooks: ProxyHooks) {
+        self.coordinator = coordinator
+        self.hooks = hooks
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .idle = state else {
+                // Pipelining assistance holds back the next request until the response ends.
+                return
+            }
+            state = .receiving(begin(head, context: context))
+        case .body(var part):
+            guard case .receiving(var pending) = state else { return }
+            if pending.rejection == nil {
+                if (pending.body?.readableBytes ?? 0) + part.readableBytes > ProxyLimits.maximumBodyBytes {
+                    pending.rejection = Self.tooLarge
+                    pending.body = nil
+                } else if pending.body == nil {
+                    pending.body = part
+                } else {
+                    pending.body!.writeBuffer(&part)
+                }
+            }
+            state = .receiving(pending)
+        case .end:
+            guard case .receiving(let pending) = state else { return }
+            state = .responding
+            finish(pending, context: context)
+        }
+    }
+
+    private static let tooLarge = Rejection(
+        status: .payloadTooLarge, kind: .requestTooLarge,
+        message: "the request body exceeds \(ProxyLimits.maximumBodyBytes / (1 << 20)) MiB")
+
+    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Pending {
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let route = ProxyRoute(method: head.method.rawValue, path: path)
+        var pending = Pending(head: head, route: route, body: nil, rejection: nil, receivedAt: .now())
+        guard let route else {
+            pending.rejection =
+                ProxyRoute.pathExists(path)
+                ? Rejection(status: .methodNotAllowed, kind: .methodNotAllowed, message: "\(head.method.rawValue) is not allowed on \(path)")
+                : Rejection(status: .notFound, kind: .notFound, message: "no route for \(head.method.rawValue) \(path)")
+            return pending
+        }
+        if route != .health {
+            let settings = coordinator.routing(on: context.eventLoop).settings
+            let key = ClientKeyAuthenticator.presentedKey(
+                authorization: head.headers.first(name: "authorization"), apiKey: head.headers.first(name: "x-api-key"))
+            if !settings.authenticator.isOpen && !(key.map(settings.authenticator.accepts) ?? false) {
+                pending.rejection = Rejection(
+                    status: .unauthorized, kind: .authentication,
+                    message: key == nil
+                        ? "missing client key: send Authorization: Bearer KEY or x-api-key: KEY"
+                        : "invalid client key")
+                return pending
+            }
+        }
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > ProxyLimits.maximumBodyBytes {
+            pending.rejection = Self.tooLarge
+        }
+        return pending
+    }
+
+    private func finish(_ pending: Pending, context: ChannelHandlerContext) {
+        let keepAlive = pending.head.isKeepAlive
+        let anthropic = pending.route?.usesAnthropicErrors ?? pending.head.uri.hasPrefix("/v1/messages")
+        if let rejection = pending.rejection {
+            let routing = coordinator.routing(on: context.eventLoop)
+            routing.counters.rejected += 1
+            respond(
+                context: context, status: rejection.status,
+                body: ClientErrorBody.make(rejection.kind, message: rejection.message, anthropic: anthropic), keepAlive: keepAlive)
+            return
+        }
+        guard let route = pending.route else { return }
+        switch route {
+        case .health:
+            respond(context: context, status: .ok, body: Array(#"{"status":"ok"}"#.utf8), keepAlive: keepAlive)
+        case .models:
+            respond(context: context, status: .ok, body: modelList(context: context), keepAlive: keepAlive)
+        default:
+            startExchange(route: route, pending: pending, anthropic: anthropic, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    private func startExchange(route: ProxyRoute, pending: Pending, anthropic: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
+        let body = pending.body ?? context.channel.allocator.buffer(capacity: 0)
+        let scan = body.withUnsafeReadableBytes { ModelFieldScanner.scan($0) }
+        let model: String
+        switch scan {
+        case .success(let match):
+            model = match.model
+        case .failure(let failure):
+            coordinator.routing(on: context.eventLoop).counters.rejected += 1
+            respond(
+                context: context, status: .badRequest,
+                body: ClientErrorBody.make(.invalidRequest, message: failure.description, anthropic: anthropic), keepAlive: keepAlive)
+            return
+        }
+        let routing = coordinator.routing(on: context.eventLoop)
+        routing.counters.requests += 1
+        let exchange = ProxyExchange(
+            context: context, routing: routing, coordinator: coordinator, hooks: hooks, route: route,
+            head: pending.head, body: body, model: model, group: routing.settings.normalizer.group(for: model),
+            keepAlive: keepAlive, receivedAt: pending.receivedAt
+        ) { [weak self] keepAlive in
+            self?.responseFinished(context: context, keepAlive: keepAlive)
+        }
+        self.exchange = exchange
+        exchange.start()
+    }
+
+    private func modelList(context: ChannelHandlerContext) -> [UInt8] {
+        let selector = coordinator.routing(on: context.eventLoop).selector
+        let names = Set(selector.modelsServed(provider: .openai) + selector.modelsServed(provider: .anthropic)).sorted()
+        let data = names.map { #"{"id":"\#(ClientErrorBody.escape($0))","object":"model","owned_by":"quota-proxy"}"# }
+        return Array(#"{"object":"list","data":[\#(data.joined(separator: ","))]}"#.utf8)
+    }
+
+    /// Writes a complete JSON response the proxy produced itself.
+    private func respond(
+        context: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], keepAlive: Bool,
+        extraHeaders: [(String, String)] = []
+    ) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(body.count))
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        responseFinished(context: context, keepAlive: keepAlive)
+    }
+
+    private func responseFinished(context: ChannelHandlerContext, keepAlive: Bool) {
+        exchange = nil
+        state = .idle
+        if !keepAlive || closeAfterResponse {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        exchange?.clientWritabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        exchange?.clientDisconnected()
+        exchange = nil
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ProxyShutdownEvent {
+            // Graceful shutdown: an idle connection closes now, a busy one after its response.
+            if case .idle = state {
+                context.close(promise: nil)
+            } else {
+                closeAfterResponse = true
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Malformed HTTP is answered by NIO's HTTPServerProtocolErrorHandler; anything else closes.
+        exchange?.clientDisconnected()
+        exchange = nil
+        context.close(promise: nil)
+    }
+}
+
+/// Sent down every connection's pipeline when the server shuts down gracefully.
+struct ProxyShutdownEvent: Sendable {}
+
+/// Fixed limits of the proxy's HTTP side.
+enum ProxyLimits {
+    /// The largest request body accepted (413 above it).
+    static let maximumBodyBytes = 32 << 20
+    /// How much of an upstream error body is read before deciding whether to fail over.
+    static let errorBodyPrefix = 8192
+}

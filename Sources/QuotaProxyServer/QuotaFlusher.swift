@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import NIOPosix
+import QuotaCore
+import QuotaRuntime
+import QuotaState
+
+/// Writes what the request path learnt (live quota, protection, cooldowns) to the state folder in
+/// batches, about once a second and once more at shutdown, on a thread of its own so a slow disk
+/// never delays a request.
+struct QuotaFlusher: Sendable {
+    let coordinator: RoutingCoordinator
+    let catalog: AccountCatalog
+    let state: StateDirectory
+    let logger: Logger
+    let evaluator: @Sendable () -> ProtectionEvaluator
+
+    /// Collects the pending figures from every loop and writes them. Returns the number of
+    /// account files written.
+    @discardableResult
+    func flush() async -> Int {
+        let drained = await coordinator.collect { $0.drainPendingQuota() }
+        var merged: [String: [String: ModelQuota]] = [:]
+        for perLoop in drained {
+            for (account, models) in perLoop {
+                merged[account, default: [:]].merge(models) { old, new in new }
+            }
+        }
+        let cooldowns = try? await coordinator.withFirst { routing -> (UInt64, CooldownBook) in
+            (routing.cooldownRevision, routing.cooldowns)
+        }
+        let evaluator = self.evaluator()
+        return await withCheckedContinuation { continuation in
+            NIOThreadPool.singleton.submit { _ in
+                continuation.resume(returning: write(merged, cooldowns: cooldowns, evaluator: evaluator))
+            }
+        }
+    }
+
+    private func write(
+        _ figures: [String: [String: ModelQuota]], cooldowns: (UInt64, CooldownBook)?, evaluator: ProtectionEvaluator
+    ) -> Int {
+        var written = 0
+        let now = Date()
+        for (id, models) in figures.sorted(by: { $0.key < $1.key }) {
+            do {
+                let updated = try state.accounts.update(id: id) { account in
+                    for figure in models.values { account.quota.upsert(figure) }
+                    account.quota.lastUpdated = now
+                    let outcome = evaluator.evaluate(account)
+                    for change in outcome.changes {
+                        logger.notice("\(change.message)", metadata: ["account": "\(id)", "model": "\(change.group)"])
+                    }
+                    account = outcome.applied(to: account)
+                }
+                if let updated {
+                    catalog.noteWritten(updated)
+                    written += 1
+                }
+            } catch {
+                logger.error("cannot save live quota of \(id): \(error)", metadata: ["account": "\(id)"])
+            }
+        }
+        if let (revision, book) = cooldowns, revision != lastCooldownRevision.value {
+            do {
+                try state.cooldowns.write(book)
+                lastCooldownRevision.value = revision
+            } catch {
+                logger.error("cannot save cooldowns: \(error)")
+            }
+        }
+        return written
+    }
+
+    /// Written only from the flusher's thread-pool job, one at a time.
+    let lastCooldownRevision = RevisionBox()
+}
+
+/// The last cooldown revision written (`@unchecked`: only the flusher, which never overlaps
+/// itself, reads and writes it).
+final class RevisionBox: @unchecked Sendable {
+    var value: UInt64 = .max
+}

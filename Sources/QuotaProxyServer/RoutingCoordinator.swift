@@ -1,0 +1,83 @@
+import Foundation
+import NIOCore
+import QuotaCore
+import QuotaUpstream
+
+/// Owns one ``LoopRouting`` per event loop and keeps them in step.
+///
+/// The request path calls ``routing(on:)`` for its own loop (no lock, no hop). Events learnt on one
+/// loop are applied there at once and posted to the other loops with `execute`; control commands
+/// and the flusher reach every loop with ``collect(_:)``.
+final class RoutingCoordinator: Sendable {
+    let eventLoops: [any EventLoop]
+    private let states: [ObjectIdentifier: NIOLoopBound<LoopRouting>]
+
+    /// Creates the per-loop state on each loop of `group`.
+    static func make(
+        group: any EventLoopGroup,
+        pools: UpstreamPools,
+        settings: RoutingSettings,
+        accounts: [Account],
+        cooldowns: CooldownBook
+    ) async throws -> RoutingCoordinator {
+        var loops: [any EventLoop] = []
+        var states: [ObjectIdentifier: NIOLoopBound<LoopRouting>] = [:]
+        for loop in group.makeIterator() {
+            let bound = try await loop.submit {
+                NIOLoopBound(
+                    LoopRouting(
+                        eventLoop: loop, upstream: pools.pool(for: loop), settings: settings, accounts: accounts,
+                        cooldowns: cooldowns),
+                    eventLoop: loop)
+            }.get()
+            loops.append(loop)
+            states[ObjectIdentifier(loop)] = bound
+        }
+        return RoutingCoordinator(eventLoops: loops, states: states)
+    }
+
+    private init(eventLoops: [any EventLoop], states: [ObjectIdentifier: NIOLoopBound<LoopRouting>]) {
+        self.eventLoops = eventLoops
+        self.states = states
+    }
+
+    /// The routing state of `eventLoop`; call only on that loop.
+    func routing(on eventLoop: any EventLoop) -> LoopRouting {
+        guard let state = states[ObjectIdentifier(eventLoop)] else {
+            preconditionFailure("event loop \(eventLoop) is not part of the proxy's group")
+        }
+        return state.value
+    }
+
+    /// Applies `event` on the calling loop now (when it is one of ours) and on every other loop soon.
+    func broadcast(_ event: RoutingEvent, from origin: (any EventLoop)? = nil) {
+        let now = Date()
+        for loop in eventLoops {
+            guard let state = states[ObjectIdentifier(loop)] else { continue }
+            if let origin, loop === origin {
+                state.value.apply(event, now: now)
+            } else {
+                loop.execute { state.value.apply(event, now: Date()) }
+            }
+        }
+    }
+
+    /// Runs `body` on every loop with its state and returns the results in loop order.
+    func collect<T: Sendable>(_ body: @escaping @Sendable (LoopRouting) -> T) async -> [T] {
+        var results: [T] = []
+        for loop in eventLoops {
+            guard let state = states[ObjectIdentifier(loop)] else { continue }
+            if let result = try? await loop.submit({ body(state.value) }).get() {
+                results.append(result)
+            }
+        }
+        return results
+    }
+
+    /// Runs `body` on the first loop (for reads that any copy can answer).
+    func withFirst<T: Sendable>(_ body: @escaping @Sendable (LoopRouting) -> T) async throws -> T {
+        let loop = eventLoops[0]
+        let state = states[ObjectIdentifier(loop)]!
+        return try await loop.submit { body(state.value) }.get()
+    }
+}

@@ -1,0 +1,30 @@
+import QuotaCore
+
+/// A change to routing state that every event loop must apply to its copy.
+///
+/// Each event loop owns a ``LoopRouting`` (selector, cooldowns, connections), so the request path
+/// takes no lock; what one loop learns (an account is exhausted, its quota fell) is sent to the
+/// others as an event.
+enum RoutingEvent: Sendable {
+    case quotaExhausted(account: String, group: String, resetAt: Date?)
+    case rateLimited(account: String, group: String, until: Date?)
+    case serviceFailure(account: String)
+    case authFailure(account: String)
+    /// Clears failure counters after a success on an account that had failures.
+    case success(account: String, group: String)
+    /// Live quota from rate-limit headers, with the protection groups it implies.
+    case quotaObserved(account: String, quota: ModelQuota, protectedGroups: [String])
+    case clearCooldown(account: String, group: String?)
+    case accountsChanged(AccountChanges)
+    case settingsChanged(RoutingSettings)
+}
+
+/// Accounts added, replaced or removed since the last load.
+struct AccountChanges: Sendable {
+    /// The full new list, when the pool must be rebuilt (accounts added or removed).
+    var replacement: [Account]?
+    /// Accounts whose file changed in place.
+    var updated: [Account] = []
+}
+
+import Foundation

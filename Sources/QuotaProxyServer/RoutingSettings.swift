@@ -1,0 +1,38 @@
+import QuotaCore
+
+/// The parts of the configuration the request path reads, precomputed once per (re)load.
+struct RoutingSettings: Sendable {
+    var authenticator: ClientKeyAuthenticator
+    var strategy: QuotaProxyConfiguration.RoutingStrategy
+    var maxAttempts: Int
+    var disableFallback: Bool
+    var protection: QuotaProxyConfiguration.QuotaProtection
+    var normalizer: ModelGroupNormalizer
+    var protectionMatcher: ModelMatcher
+    var mintConfigured: Bool
+    /// The model → group table handed to ``AccountPool`` (members only; a group maps to itself).
+    var groupTable: [String: String]
+
+    init(configuration: QuotaProxyConfiguration) {
+        authenticator = ClientKeyAuthenticator(keys: configuration.clientAPIKeys)
+        strategy = configuration.routing.strategy
+        maxAttempts = configuration.routing.maxAttempts
+        disableFallback = configuration.routing.disableFallback
+        protection = configuration.quotaProtection
+        normalizer = ModelGroupNormalizer(configuration: configuration)
+        protectionMatcher = ModelMatcher(monitoredModels: configuration.quotaProtection.monitoredModels, normalizer: normalizer)
+        mintConfigured = configuration.anonymous.mintURL != nil
+        var table: [String: String] = [:]
+        for (group, members) in configuration.modelGroups {
+            table[group] = group
+            for member in members { table[member] = group }
+        }
+        groupTable = table
+    }
+
+    /// Whether a quota figure for `group` at `percentage` means the account must not serve it.
+    func isProtected(group: String, percentage: Double) -> Bool {
+        protection.enabled && protectionMatcher.covers(group: group)
+            && percentage <= Double(protection.thresholdPercentage)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import QuotaCore
+import QuotaState
+
+/// Refreshes one account: renews its token when due, asks its quota source, applies Quota
+/// Protection, and writes the account file — all under the folder lock at write time, applied to
+/// the file as it is then (another process may have written it meanwhile).
+struct AccountRefresher: Sendable {
+    let store: AccountStore
+    let tokens: TokenRenewer
+    let pollingFetcher: any QuotaFetcher
+    let logger: Logger
+
+    /// The outcome of one refresh, for logs, status and tests.
+    struct Report: Sendable, Equatable {
+        var accountID: String
+        var wrote = false
+        var tokenRenewed = false
+        var disabled = false
+        var quota: String = "unchanged"
+        var protectionChanges: [String] = []
+    }
+
+    func refresh(
+        _ account: Account, configuration: QuotaProxyConfiguration, forceTokenRenewal: Bool, now: Date
+    ) async -> Report {
+        var report = Report(accountID: account.id)
+        guard !account.disabled else {
+            report.quota = "skipped (disabled)"
+            return report
+        }
+        var credentials = account.credentials
+        var disableReason: String?
+
+        // 1. Credentials.
+        if case .oauth(let oauth) = account.credentials,
+            forceTokenRenewal
+                || TokenRefreshPolicy.needsRefresh(oauth, now: now, leadSeconds: configuration.refresher.tokenRefreshLeadSeconds)
+        {
+            switch await tokens.renew(oauth, now: now) {
+            case .success(let renewed):
+                credentials = .oauth(renewed)
+                report.tokenRenewed = true
+                logger.info(
+                    "renewed the access token of \(account.id) (now \(credentials.masked), expires \(renewed.expiresAt.map(Timestamp.format) ?? "unknown"))\(renewed.refreshToken != oauth.refreshToken ? "; refresh token rotated" : "")",
+                    metadata: ["account": "\(account.id)"])
+            case .failure(let error) where error.disablesAccount:
+                disableReason = "token refresh failed: \(error) (re-authorize the account and re-enable it)"
+                logger.error("disabling \(account.id): \(error)", metadata: ["account": "\(account.id)"])
+            case .failure(let error):
+                logger.warning("cannot renew the token of \(account.id) now: \(error); will retry", metadata: ["account": "\(account.id)"])
+            }
+        }
+
+        // 2. Quota, asked with the (possibly renewed) credentials.
+        var fetched: QuotaFetchResult = .passive
+        if disableReason == nil {
+            var asking = account
+            asking.credentials = credentials
+            fetched = account.quotaSource.kind == .headers ? .passive : await pollingFetcher.fetch(asking, now: now)
+        }
+        switch fetched {
+        case .figures(let models): report.quota = "\(models.count) model(s)"
+        case .forbidden: report.quota = "forbidden (403)"
+        case .unauthorized: report.quota = "unauthorized (401)"
+        case .passive: report.quota = "from proxied answers"
+        case .transientFailure(let reason):
+            report.quota = "kept last known (\(reason))"
+            logger.warning("quota of \(account.id) not refreshed, keeping the last known figures: \(reason)", metadata: ["account": "\(account.id)"])
+        case .malformed(let reason):
+            report.quota = "unchanged (malformed answer)"
+            logger.error("quota source of \(account.id) answered something unusable, nothing changed: \(reason)", metadata: ["account": "\(account.id)"])
+        }
+
+        // 3. Write: apply everything to the file as it is now.
+        let evaluator = ProtectionEvaluator(configuration: configuration)
+        do {
+            let updated = try store.update(id: account.id) { current in
+                let before = current
+                if credentials != account.credentials { current.credentials = credentials }
+                if let disableReason {
+                    current.disabled = true
+                    current.disabledReason = disableReason
+                }
+                switch fetched {
+                case .figures(let models):
+                    current.quota = QuotaMerge.applying(models, to: current.quota, now: now)
+                case .forbidden:
+                    current.quota = QuotaMerge.markingForbidden(current.quota, now: now)
+                default:
+                    break
+                }
+                let outcome = evaluator.evaluate(current)
+                if outcome.needsWrite(comparedTo: current) {
+                    current = outcome.applied(to: current)
+                }
+                report.protectionChanges = outcome.changes.map(\.message)
+                if current == before { throw Unchanged() }
+            }
+            report.wrote = updated != nil
+        } catch is Unchanged {
+            report.wrote = false
+        } catch {
+            logger.error("cannot save the refresh of \(account.id): \(error)", metadata: ["account": "\(account.id)"])
+        }
+        report.disabled = disableReason != nil
+        for message in report.protectionChanges {
+            logger.notice("\(message)", metadata: ["account": "\(account.id)"])
+        }
+        return report
+    }
+
+    /// Thrown inside the update to skip a write that would change nothing.
+    struct Unchanged: Error {}
+}

@@ -1,0 +1,56 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import QuotaCore
+import QuotaUpstream
+
+/// Polls a quota endpoint with the account's credential: the Antigravity-shaped
+/// `POST {url}/v1internal:fetchAvailableModels`, or a generic `quota_url` answering
+/// `{"models":[{"name","percentage"|"remaining_fraction","reset_time"}]}`.
+struct PollingQuotaFetcher: QuotaFetcher {
+    let client: UpstreamHTTPClient
+
+    func fetch(_ account: Account, now: Date) async -> QuotaFetchResult {
+        guard let url = account.quotaSource.url, let origin = UpstreamOrigin(url: url) else {
+            return .malformed("quota_source.url of \(account.id) is not a usable URL")
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "authorization", value: "Bearer " + account.credentials.bearerSecret)
+        headers.add(name: "accept", value: "application/json")
+        let head: HTTPRequestHead
+        var body: ByteBuffer?
+        switch account.quotaSource.kind {
+        case .antigravity:
+            headers.add(name: "content-type", value: "application/json")
+            head = HTTPRequestHead(version: .http1_1, method: .POST, uri: origin.basePath + "/v1internal:fetchAvailableModels", headers: headers)
+            body = ByteBuffer(string: "{}")
+        case .quotaURL:
+            let query = URLComponents(string: url)?.percentEncodedQuery.map { "?" + $0 } ?? ""
+            head = HTTPRequestHead(version: .http1_1, method: .GET, uri: (origin.basePath.isEmpty ? "/" : origin.basePath) + query, headers: headers)
+        case .headers:
+            return .passive
+        }
+        let response: UpstreamResponse
+        do {
+            response = try await client.send(
+                UpstreamRequest(origin: origin, head: head, body: body, timeouts: UpstreamTimeouts(connect: .seconds(5), responseHead: .seconds(30), idle: .seconds(30))),
+                maxBodyBytes: 4 << 20)
+        } catch {
+            return .transientFailure("\(error)")
+        }
+        switch response.status.code {
+        case 200..<300:
+            switch QuotaSnapshotParser.parse(Data(buffer: response.body), kind: account.quotaSource.kind) {
+            case .success(let models): return .figures(models)
+            case .failure(let error): return .malformed(error.description)
+            }
+        case 401:
+            return .unauthorized
+        case 403:
+            return .forbidden
+        default:
+            return .transientFailure("quota source answered HTTP \(response.status.code)")
+        }
+    }
+}

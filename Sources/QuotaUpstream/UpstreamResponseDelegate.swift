@@ -1,0 +1,25 @@
+import NIOCore
+import NIOHTTP1
+
+/// Receives one upstream response, on the pool's event loop, in this order: head, zero or more
+/// body parts, then finish — or fail at any point.
+///
+/// Exactly one of ``upstreamDidFinish()`` and ``upstreamDidFail(_:)`` is called, once, unless the
+/// exchange is cancelled with ``UpstreamExchange/cancel()``: after `cancel()` returns the delegate
+/// receives nothing more. No callback is ever made from inside
+/// ``UpstreamConnectionPool/execute(_:delegate:)``. The exchange holds its delegate strongly
+/// until the last callback (or `cancel()`), then lets go of it.
+///
+/// Callbacks may call back into the exchange (`pauseReading`, `resumeReading`, `cancel`) and into
+/// the pool (`execute`): when ``upstreamDidFinish()`` runs, a reusable connection is already back
+/// in the pool.
+public protocol UpstreamResponseDelegate: AnyObject {
+    /// The response head (status and headers). `1xx` informational heads are not delivered.
+    func upstreamDidReceiveHead(_ head: HTTPResponseHead)
+    /// A part of the body, as it came off the socket (a slice of NIO's read buffer, not a copy).
+    func upstreamDidReceiveBodyPart(_ part: ByteBuffer)
+    /// The response is complete.
+    func upstreamDidFinish()
+    /// The exchange failed; see ``UpstreamError/happenedBeforeResponseHead``.
+    func upstreamDidFail(_ error: UpstreamError)
+}

@@ -1,0 +1,235 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import QuotaControl
+import QuotaCore
+import Testing
+import UpstreamSimulator
+
+
+/// The proxy as a client sees it, against the upstream simulator over real HTTP.
+@Suite("Proxy routing and failover", .serialized)
+struct ProxyRoutingTests {
+    static func key(_ name: String, models: [String: SimQuota] = [:], fault: Fault? = nil) -> SimulatedKey {
+        SimulatedKey(key: name, models: models, fault: fault)
+    }
+
+    @Test func plainCompletionIsForwardedWithTheAccountsCredential() async throws {
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-upstream-a-0001")]) { url in
+            [.simulated("acc-a", key: "sk-upstream-a-0001", baseURL: url)]
+        }
+        let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}],"temperature":0.2}"#
+        let answer = try await env.send("/v1/chat/completions", body: body)
+        #expect(answer.status == 200)
+        #expect(answer.json?["object"] == "chat.completion")
+        let stats = try await env.simulatorState.stats(forKey: "sk-upstream-a-0001")
+        #expect(stats.requests == 1)
+        #expect(stats.lastRequest?.body == body, "the body is forwarded byte for byte")
+        #expect(stats.lastRequest?.headers["authorization"] == "Bearer sk-upstream-a-0001")
+        await env.stop()
+    }
+
+    @Test func anthropicMessagesUseXApiKeyAndAnthropicErrors() async throws {
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-ant-upstream-01")]) { url in
+            [.simulated("ant", key: "sk-ant-upstream-01", baseURL: url, provider: .anthropic)]
+        }
+        let answer = try await env.send(
+            "/v1/messages", body: #"{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#,
+            key: ProxyEnvironment.clientKey, keyHeader: "x-api-key")
+        #expect(answer.status == 200)
+        #expect(answer.json?["type"] == "message")
+        let stats = try await env.simulatorState.stats(forKey: "sk-ant-upstream-01")
+        #expect(stats.lastRequest?.headers["x-api-key"] == "sk-ant-upstream-01")
+        #expect(stats.lastRequest?.headers["anthropic-version"] != nil)
+        #expect(stats.lastRequest?.headers["authorization"] == nil, "the client's key never goes upstream")
+
+        let unauthorized = try await env.send(
+            "/v1/messages", body: #"{"model":"claude-sonnet-4-5","messages":[]}"#, key: "wrong-key", keyHeader: "x-api-key")
+        #expect(unauthorized.status == 401)
+        #expect(unauthorized.json?["type"] == "error")
+        #expect(unauthorized.json?["error"]?["type"] == "authentication_error")
+        await env.stop()
+    }
+
+    @Test func streamingRelaysTheFirstChunkBeforeTheUpstreamFinishes() async throws {
+        let env = try await ProxyEnvironment.start(
+            keys: [Self.key("sk-stream-000001")], simulator: SimulatorConfiguration(streamChunkDelayMilliseconds: 400, streamChunks: 6)
+        ) { url in
+            [.simulated("acc-s", key: "sk-stream-000001", baseURL: url)]
+        }
+        var request = HTTPClientRequest(url: env.proxyURL + "/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(ProxyEnvironment.clientKey)")
+        request.body = .bytes(ByteBuffer(string: #"{"model":"gpt-4o-mini","messages":[],"stream":true}"#))
+        let started = ContinuousClock.now
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        #expect(response.status == .ok)
+        #expect(response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true)
+        var firstChunkAt: Duration?
+        var text = ""
+        for try await part in response.body {
+            if firstChunkAt == nil { firstChunkAt = ContinuousClock.now - started }
+            text += String(buffer: part)
+        }
+        let total = ContinuousClock.now - started
+        let first = try #require(firstChunkAt)
+        // Six chunks 400 ms apart: the whole stream takes > 2 s; a buffering proxy would deliver
+        // the first byte only at the end.
+        #expect(total > .seconds(2))
+        #expect(first < total - .seconds(1), "first chunk after \(first), stream ended after \(total)")
+        #expect(text.contains("data: [DONE]"))
+        await env.stop()
+    }
+
+    @Test(arguments: [
+        (FaultMode.quotaExhausted, "quota_exhausted"), (.rateLimited, "rate_limited"), (.unauthorized, "auth_failed"),
+        (.serverError, nil), (.unavailable, nil), (.reset, nil),
+    ] as [(FaultMode, String?)])
+    func failsOverToTheNextAccount(fault: FaultMode, cooldown: String?) async throws {
+        let env = try await ProxyEnvironment.start(
+            keys: [Self.key("sk-broken-000001", fault: Fault(mode: fault, retryAfter: 30)), Self.key("sk-healthy-00001")],
+            config: ["routing": ["strategy": "fill-first"]]
+        ) { url in
+            [.simulated("acc-1-broken", key: "sk-broken-000001", baseURL: url), .simulated("acc-2-healthy", key: "sk-healthy-00001", baseURL: url)]
+        }
+        let answer = try await env.chat(model: "gpt-4o-mini")
+        #expect(answer.status == 200, "\(fault): \(answer.body)")
+        #expect(try await env.requests(to: "sk-broken-000001") == 1)
+        #expect(try await env.requests(to: "sk-healthy-00001") == 1)
+        if let cooldown {
+            let entries = try await env.control.send("cooldowns")["cooldowns"]?.arrayValue ?? []
+            #expect(entries.contains { $0["account"] == "acc-1-broken" && $0["reason"]?.stringValue == cooldown }, "\(entries)")
+            // While cooling down, the broken account is not asked again.
+            _ = try await env.chat(model: "gpt-4o-mini")
+            #expect(try await env.requests(to: "sk-broken-000001") == 1)
+        }
+        await env.stop()
+    }
+
+    @Test func aClientErrorIsReturnedAtOnce() async throws {
+        let env = try await ProxyEnvironment.start(
+            keys: [Self.key("sk-badreq-000001", fault: Fault(mode: .badRequest)), Self.key("sk-healthy-00002")],
+            config: ["routing": ["strategy": "fill-first"]]
+        ) { url in
+            [.simulated("acc-1", key: "sk-badreq-000001", baseURL: url), .simulated("acc-2", key: "sk-healthy-00002", baseURL: url)]
+        }
+        let answer = try await env.chat(model: "gpt-4o-mini")
+        #expect(answer.status == 400)
+        #expect(try await env.requests(to: "sk-healthy-00002") == 0)
+        await env.stop()
+    }
+
+    @Test func fallbackTierOnlyWhenNoPrimaryCanServe() async throws {
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-primary-00001"), Self.key("sk-fallback-0001")]) { url in
+            [
+                .simulated("primary", key: "sk-primary-00001", baseURL: url),
+                .simulated("fallback", key: "sk-fallback-0001", baseURL: url, tier: .fallback),
+            ]
+        }
+        for _ in 0..<4 { #expect(try await env.chat(model: "gpt-4o-mini").status == 200) }
+        #expect(try await env.requests(to: "sk-primary-00001") == 4)
+        #expect(try await env.requests(to: "sk-fallback-0001") == 0)
+
+        try await env.simulatorState.setFault(Fault(mode: .quotaExhausted), forKey: "sk-primary-00001")
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+        #expect(try await env.requests(to: "sk-fallback-0001") == 1)
+        await env.stop()
+    }
+
+    @Test func disableFallbackGivesAClearQuotaError() async throws {
+        let env = try await ProxyEnvironment.start(
+            keys: [Self.key("sk-primary-00002", fault: Fault(mode: .quotaExhausted)), Self.key("sk-fallback-0002")],
+            config: ["routing": ["disable_fallback": true]]
+        ) { url in
+            [
+                .simulated("primary", key: "sk-primary-00002", baseURL: url),
+                .simulated("fallback", key: "sk-fallback-0002", baseURL: url, tier: .fallback),
+            ]
+        }
+        let answer = try await env.chat(model: "gpt-4o-mini")
+        #expect(answer.status == 429)
+        #expect(answer.headers.first(name: "retry-after").flatMap(Int.init) ?? 0 >= 1)
+        #expect(answer.json?["error"]?["message"]?.stringValue?.contains("gpt-4o-mini") == true)
+        #expect(try await env.requests(to: "sk-fallback-0002") == 0)
+        await env.stop()
+    }
+
+    @Test func protectionFollowsModelGroups() async throws {
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-protected-001"), Self.key("sk-free-00000001")]) { url in
+            [
+                .simulated("acc-protected", key: "sk-protected-001", baseURL: url, protectedModels: ["claude-sonnet-4-5", "my-model"]),
+                .simulated("acc-free", key: "sk-free-00000001", baseURL: url),
+            ]
+        }
+        for model in ["claude-sonnet-4-5-thinking", "claude-sonnet-4-5", "claude-opus-4-5-thinking", "my-model"] {
+            for _ in 0..<2 { #expect(try await env.chat(model: model).status == 200) }
+        }
+        #expect(try await env.requests(to: "sk-protected-001") == 0, "a protected group is avoided for all its models")
+        #expect(try await env.requests(to: "sk-free-00000001") == 8)
+        // Other models still use the protected account.
+        for _ in 0..<4 { _ = try await env.chat(model: "gpt-4o-mini") }
+        #expect(try await env.requests(to: "sk-protected-001") > 0)
+        await env.stop()
+    }
+
+    @Test func whenEveryAccountIsOutTheClientGets429WithRetryAfter() async throws {
+        let env = try await ProxyEnvironment.start(
+            keys: [Self.key("sk-empty-0000001", models: ["gpt-4o-mini": SimQuota(limit: 100, remaining: 0, resetSeconds: 600)])]
+        ) { url in
+            [.simulated("only", key: "sk-empty-0000001", baseURL: url, protectedModels: [])]
+        }
+        let first = try await env.chat(model: "gpt-4o-mini")
+        #expect(first.status == 429)
+        let retry = try #require(first.headers.first(name: "retry-after").flatMap(Int.init))
+        #expect(retry >= 1 && retry <= 601)
+        // The second request does not reach the upstream: the account is known to be exhausted.
+        let second = try await env.chat(model: "gpt-4o-mini")
+        #expect(second.status == 429)
+        let message = second.json?["error"]?["message"]?.stringValue ?? ""
+        // Live headers reported 0% remaining, so the account is protected (and cooling down).
+        #expect(message.contains("gpt-4o-mini") && message.contains("earliest recovery"), "\(message)")
+        #expect(message.contains("protected") || message.contains("cooling down"), "\(message)")
+        #expect(second.headers.first(name: "retry-after") != nil)
+        #expect(try await env.requests(to: "sk-empty-0000001") == 1)
+        await env.stop()
+    }
+
+    @Test func modelNobodyServesIs503() async throws {
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-limited-00001")]) { url in
+            [.simulated("limited", key: "sk-limited-00001", baseURL: url, models: ["gpt-4o-mini"])]
+        }
+        let answer = try await env.chat(model: "gemini-3-flash")
+        #expect(answer.status == 503)
+        #expect(answer.headers.first(name: "retry-after") == nil)
+        let models = try await env.send(.GET, "/v1/models")
+        #expect(models.status == 200)
+        #expect(models.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["gpt-4o-mini"])
+        await env.stop()
+    }
+
+    @Test func badClientInputGetsClearErrors() async throws {
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-input-0000001")]) { url in
+            [.simulated("acc", key: "sk-input-0000001", baseURL: url)]
+        }
+        #expect(try await env.chat(model: "gpt-4o-mini", key: nil).status == 401)
+        #expect(try await env.chat(model: "gpt-4o-mini", key: "nope").status == 401)
+        let notJSON = try await env.send("/v1/chat/completions", body: "{not json")
+        #expect(notJSON.status == 400)
+        #expect(notJSON.json?["error"]?["type"] == "invalid_request_error")
+        let noModel = try await env.send("/v1/chat/completions", body: #"{"messages":[]}"#)
+        #expect(noModel.status == 400)
+        #expect(noModel.json?["error"]?["message"]?.stringValue?.contains("model") == true)
+        let huge = "{\"model\":\"gpt-4o-mini\",\"pad\":\"" + String(repeating: "x", count: 33 << 20) + "\"}"
+        let tooLarge = try await env.send("/v1/chat/completions", body: huge)
+        #expect(tooLarge.status == 413)
+        #expect(try await env.send(.GET, "/v1/nothing").status == 404)
+        #expect(try await env.send(.GET, "/v1/chat/completions").status == 405)
+        let health = try await env.send(.GET, "/healthz", key: nil)
+        #expect(health.status == 200)
+        #expect(try await env.requests(to: "sk-input-0000001") == 0, "nothing bad reached the upstream")
+        // And the proxy still serves.
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+        await env.stop()
+    }
+}

@@ -1,0 +1,82 @@
+import Testing
+
+@testable import QuotaCore
+
+@Suite("Request parsing on the hot path")
+struct RequestParsingTests {
+    func scan(_ text: String) -> Result<ModelFieldScanner.Match, ModelFieldScanner.Failure> {
+        ModelFieldScanner.scan(Array(text.utf8))
+    }
+
+    @Test func findsTopLevelModelAndItsRange() throws {
+        let body = #"{"messages":[{"role":"user","content":"model \"x\" {"}],"model":"gpt-4o-mini","stream":true}"#
+        let match = try scan(body).get()
+        #expect(match.model == "gpt-4o-mini")
+        let bytes = Array(body.utf8)
+        #expect(String(decoding: bytes[match.valueRange], as: UTF8.self) == "\"gpt-4o-mini\"")
+    }
+
+    @Test func ignoresNestedModelKeys() throws {
+        let body = #"{"metadata":{"model":"nested"},"model":"claude-sonnet-4-5"}"#
+        #expect(try scan(body).get().model == "claude-sonnet-4-5")
+    }
+
+    @Test func decodesEscapes() throws {
+        #expect(try scan(#"{"model":"a\u00e9\"b"}"#).get().model == "aé\"b")
+    }
+
+    @Test func whitespaceAndNumbersAndLiterals() throws {
+        let body = " {\n \"max_tokens\" : 1 , \"temperature\":-0.5e1,\"stream\": false, \"stop\": null,\n\"model\" :\"m\" }\n"
+        #expect(try scan(body).get().model == "m")
+    }
+
+    @Test(arguments: [
+        ("", ModelFieldScanner.Failure.notAnObject),
+        ("[1]", .notAnObject),
+        (#"{"messages":[]}"#, .missingModel),
+        ("{}", .missingModel),
+        (#"{"model":5}"#, .modelNotAString),
+    ])
+    func failures(body: String, expected: ModelFieldScanner.Failure) {
+        #expect(throws: expected) { try scan(body).get() }
+    }
+
+    @Test(arguments: [#"{"model":"x""#, #"{"model":"x",}"#, #"{"model" "x"}"#, #"{"model":"x"} trailing"#, #"{"a":[1,2}"#, "{\"model\":\"a\nb\"}"])
+    func malformedBodiesAreRejected(body: String) {
+        guard case .failure(.malformed) = scan(body) else {
+            Issue.record("expected malformed for \(body)")
+            return
+        }
+    }
+
+    @Test func authenticatorAcceptsOnlyConfiguredKeys() {
+        let auth = ClientKeyAuthenticator(keys: ["key-one", "key-two"])
+        #expect(auth.accepts("key-one"))
+        #expect(auth.accepts("key-two"))
+        #expect(!auth.accepts("key-on"))
+        #expect(!auth.accepts("key-one "))
+        #expect(!auth.accepts(""))
+        #expect(ClientKeyAuthenticator(keys: []).accepts("anything"))
+    }
+
+    @Test func presentedKeyFromEitherHeader() {
+        #expect(ClientKeyAuthenticator.presentedKey(authorization: "Bearer abc", apiKey: nil) == "abc")
+        #expect(ClientKeyAuthenticator.presentedKey(authorization: "bearer abc", apiKey: "zzz") == "abc")
+        #expect(ClientKeyAuthenticator.presentedKey(authorization: nil, apiKey: "zzz") == "zzz")
+        #expect(ClientKeyAuthenticator.presentedKey(authorization: "Basic abc", apiKey: nil) == nil)
+    }
+
+    @Test func errorBodiesHaveTheClientsShape() {
+        let openAI = String(decoding: ClientErrorBody.make(.rateLimited, message: "say \"hi\"", anthropic: false), as: UTF8.self)
+        #expect(openAI == #"{"error":{"message":"say \"hi\"","type":"rate_limit_error","code":"rate_limited"}}"#)
+        let anthropic = String(decoding: ClientErrorBody.make(.authentication, message: "bad key", anthropic: true), as: UTF8.self)
+        #expect(anthropic == #"{"type":"error","error":{"type":"authentication_error","message":"bad key"}}"#)
+    }
+
+    @Test func routes() {
+        #expect(ProxyRoute(method: "POST", path: "/v1/chat/completions") == .chatCompletions)
+        #expect(ProxyRoute(method: "POST", path: "/v1/messages")?.provider == .anthropic)
+        #expect(ProxyRoute(method: "GET", path: "/v1/chat/completions") == nil)
+        #expect(ProxyRoute.pathExists("/v1/chat/completions"))
+    }
+}
