@@ -55,7 +55,9 @@ public final class RefresherService: ManagedService {
             await cycle(now: Date())
             // Sleep until the next full refresh or re-check, in short steps so an on-demand
             // refresh (or SIGTERM) is served within a quarter of a second.
-            while Date() < nextWake(now: Date()) {
+            while true {
+                let now = Date()
+                guard now < nextWake(now: now) else { break }
                 guard await sleepUnlessShuttingDown(for: .milliseconds(250)) else { break }
             }
         }

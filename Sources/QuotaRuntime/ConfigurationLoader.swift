@@ -5,7 +5,7 @@ import QuotaCore
 ///
 /// The file is `--config`, else `$QUOTA_PROXY_CONFIG`, else `/etc/quota-proxy/config.json`. When the
 /// default file does not exist every key takes its default; a file named explicitly must exist.
-public struct ConfigurationLoader: Sendable {
+public struct ConfigurationLoader: Sendable, CustomStringConvertible {
     public static let defaultPath = "/etc/quota-proxy/config.json"
 
     /// The file that is read.
@@ -27,6 +27,9 @@ public struct ConfigurationLoader: Sendable {
         }
         self.environment = environment
     }
+
+    /// Names the file only: the environment may hold secrets (`API_TOKEN`) and must not reach a log.
+    public var description: String { "ConfigurationLoader(\(path))" }
 
     /// Reads and validates the configuration. The error names the file, the key and the problem.
     public func load() throws(ConfigurationError) -> QuotaProxyConfiguration {
