@@ -172,7 +172,7 @@ let package = Package(
         .executableTarget(
             name: "quota-proxyctl",
             dependencies: [
-                "QuotaCore", "QuotaRuntime", "QuotaControl",
+                "QuotaCore", "QuotaRuntime", "QuotaControl", "QuotaState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

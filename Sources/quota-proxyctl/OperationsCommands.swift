@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import QuotaControl
+import QuotaCore
+import QuotaRuntime
+
+/// `quota-proxyctl cooldowns`: accounts the proxy is not using right now, and until when.
+struct CooldownsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cooldowns",
+        abstract: "Accounts cooling down: quota exhausted, rate limited, circuit open, auth failed.")
+    @OptionGroup var options: ControlOptions
+
+    func run() async throws {
+        let answer = try await ControlCall.send(.proxy, "cooldowns", options: options)
+        if options.json {
+            print(TerminalOutput.json(answer))
+            return
+        }
+        let entries = answer["cooldowns"]?.arrayValue ?? []
+        guard !entries.isEmpty else {
+            print("no account is cooling down")
+            return
+        }
+        let rows = entries.map { entry in
+            [
+                entry["account"]?.stringValue ?? "", entry["group"]?.stringValue ?? "(all models)",
+                entry["reason"]?.stringValue ?? "", entry["until"]?.stringValue ?? "",
+                TerminalOutput.duration(seconds: entry["seconds_left"]?.intValue ?? 0),
+            ]
+        }
+        print(TerminalOutput.table(rows, header: ["ACCOUNT", "GROUP", "REASON", "UNTIL", "LEFT"]), terminator: "")
+    }
+}
+
+/// `quota-proxyctl clear-cooldown`: let the proxy use an account again now.
+struct ClearCooldownCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clear-cooldown", abstract: "Clear an account's cooldowns (all groups, or one with --group).")
+    @Option(help: "Account id.") var account: String
+    @Option(help: "Only this protection group (e.g. claude-sonnet-4-5).") var group: String?
+    @OptionGroup var options: ControlOptions
+
+    func run() async throws {
+        var arguments: [String: JSONValue] = ["account": .string(account)]
+        if let group { arguments["group"] = .string(group) }
+        let answer = try await ControlCall.send(.proxy, "clear-cooldown", arguments: arguments, options: options)
+        print(options.json ? TerminalOutput.json(answer) : "cleared the cooldowns of \(account)\(group.map { " for \($0)" } ?? "")")
+    }
+}
+
+/// `quota-proxyctl warmup`: the seed's manual warmup button.
+struct WarmupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warmup",
+        abstract: "Warm up models whose windowed quota is back at 100%.",
+        discussion: "Without --account every account is considered and the 4-hour cooldown is respected; with --account the cooldown is not checked. Needs quota-scheduler and quota-proxy.")
+    @Option(help: "Only this account.") var account: String?
+    @OptionGroup var options: ControlOptions
+
+    func run() async throws {
+        let answer = try await ControlCall.send(
+            .scheduler, "warmup", arguments: account.map { ["account": .string($0)] } ?? [:], options: options)
+        print(options.json ? TerminalOutput.json(answer) : answer["message"]?.stringValue ?? "")
+    }
+}
+
+/// `quota-proxyctl refresh`: refresh quota and tokens now.
+struct RefreshCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refresh", abstract: "Ask quota-refresher to refresh all accounts, or one, now.")
+    @Option(help: "Only this account.") var account: String?
+    @OptionGroup var options: ControlOptions
+
+    func run() async throws {
+        let answer = try await ControlCall.send(
+            .refresher, "refresh", arguments: account.map { ["account": .string($0)] } ?? [:], options: options)
+        print(options.json ? TerminalOutput.json(answer) : "refresh of \(account ?? "all accounts") scheduled")
+    }
+}
+
+/// `quota-proxyctl protection`: which accounts are protected for which group, and which cannot be.
+struct ProtectionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "protection",
+        abstract: "Show Quota Protection: protected groups per account, and accounts it cannot act on.",
+        discussion: "An account without quota figures is never protected (the most common pitfall): such accounts are listed with the reason.")
+    @OptionGroup var options: ControlOptions
+
+    func run() async throws {
+        let listing = try await ControlCall.send(.proxy, "accounts", options: options)
+        let accounts = listing["accounts"]?.arrayValue ?? []
+        var protected: [[String]] = []
+        var blind: [[String]] = []
+        for account in accounts {
+            let id = account["id"]?.stringValue ?? "?"
+            let quota = account["quota"]?.arrayValue ?? []
+            for group in (account["protected_models"]?.arrayValue ?? []).compactMap(\.stringValue) {
+                let figures = quota.filter { $0["name"]?.stringValue == group }
+                    .compactMap { $0["percentage"]?.doubleValue.map { PercentText.format($0) + "%" } }
+                protected.append([id, group, figures.first ?? "", figures.isEmpty ? "" : "at or below the threshold"])
+            }
+            if quota.isEmpty && account["disabled"] != true {
+                let source = account["quota_source"]?.stringValue ?? "headers"
+                blind.append([
+                    id,
+                    source == "headers"
+                        ? "no quota figures yet (source: rate-limit headers of proxied answers)"
+                        : "no quota figures (source \(source) not answered yet; see quota-refresher)",
+                ])
+            }
+        }
+        if options.json {
+            print(
+                TerminalOutput.json([
+                    "protected": .array(protected.map { ["account": .string($0[0]), "group": .string($0[1]), "percentage": .string($0[2])] }),
+                    "no_quota_data": .array(blind.map { ["account": .string($0[0]), "reason": .string($0[1])] }),
+                ]))
+            return
+        }
+        if protected.isEmpty {
+            print("no account is protected")
+        } else {
+            print(TerminalOutput.table(protected, header: ["ACCOUNT", "GROUP", "QUOTA", "WHY"]), terminator: "")
+        }
+        if !blind.isEmpty {
+            print("\nProtection cannot act on these accounts:")
+            print(TerminalOutput.table(blind, header: ["ACCOUNT", "REASON"]), terminator: "")
+        }
+    }
+}
+
+/// `quota-proxyctl config check`: validate a configuration file without starting anything.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Configuration tools.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a configuration file (default: the one the services use); names every bad key.")
+        @Argument(help: "The file (default: $QUOTA_PROXY_CONFIG, else /etc/quota-proxy/config.json).") var file: String?
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let loader = ConfigurationLoader(flag: file, environment: ProcessInfo.processInfo.environment)
+            do {
+                let configuration = try loader.load()
+                if json {
+                    print(TerminalOutput.json(["file": .string(loader.path), "valid": true]))
+                } else {
+                    print("\(loader.path): valid (listen \(configuration.listen.host):\(configuration.listen.port), \(configuration.clientAPIKeys.count) client key(s), protection \(configuration.quotaProtection.enabled ? "at \(configuration.quotaProtection.thresholdPercentage)%" : "off"), warmup \(configuration.scheduledWarmup.enabled ? "on" : "off"))")
+                }
+            } catch {
+                if json {
+                    print(
+                        TerminalOutput.json([
+                            "file": .string(loader.path), "valid": false,
+                            "problems": .array(error.problems.map { ["key": .string($0.key), "message": .string($0.message)] }),
+                        ]))
+                } else {
+                    ControlCall.printError("\(error)")
+                }
+                throw ExitCode(1)
+            }
+        }
+    }
+}
