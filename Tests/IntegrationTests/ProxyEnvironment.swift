@@ -37,6 +37,24 @@ final class ProxyEnvironment: Sendable {
         return logger
     }()
 
+    /// Runs an in-process simulator on a free loopback port until the returned task is cancelled.
+    static func startSimulator(_ state: SimulatorState) async -> (port: Int, task: Task<Void, any Error>) {
+        let sim = UpstreamSimulator(state: state, logger: quietLogger)
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let task = Task {
+            try await sim.withRunningServer { port in
+                portContinuation.yield(port)
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+        }
+        var port = 0
+        for await value in portStream {
+            port = value
+            break
+        }
+        return (port, task)
+    }
+
     /// Starts the simulator with `keys`, writes `accounts` (built from the simulator's URL), writes
     /// the configuration, and starts the proxy; returns once the proxy sent READY=1.
     static func start(
@@ -48,20 +66,7 @@ final class ProxyEnvironment: Sendable {
         var simulatorConfiguration = simulator
         simulatorConfiguration.keys = keys
         let state = try SimulatorState(configuration: simulatorConfiguration)
-        let sim = UpstreamSimulator(state: state, logger: quietLogger)
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let task = Task {
-            try await sim.withRunningServer { port in
-                portContinuation.yield(port)
-                // Runs until the environment is torn down (the task is cancelled).
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-            }
-        }
-        var port = 0
-        for await value in portStream {
-            port = value
-            break
-        }
+        let (port, task) = await startSimulator(state)
         return try await ProxyEnvironment(
             simulatorState: state, simulatorPort: port, simulatorTask: task, config: config, accounts: accounts("http://127.0.0.1:\(port)"))
     }

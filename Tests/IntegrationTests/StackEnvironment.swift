@@ -31,19 +31,7 @@ final class StackEnvironment: Sendable {
         simulator: SimulatorConfiguration, services: [String], config: String = "{}", accounts: (String) -> [Account]
     ) async throws -> StackEnvironment {
         let state = try SimulatorState(configuration: simulator)
-        let sim = UpstreamSimulator(state: state, logger: ProxyEnvironment.quietLogger)
-        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let task = Task {
-            try await sim.withRunningServer { port in
-                portContinuation.yield(port)
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-            }
-        }
-        var port = 0
-        for await value in portStream {
-            port = value
-            break
-        }
+        let (port, task) = await ProxyEnvironment.startSimulator(state)
         return try await StackEnvironment(
             simulatorState: state, simulatorURL: "http://127.0.0.1:\(port)", task: task, services: services, config: config,
             accounts: accounts("http://127.0.0.1:\(port)"))
