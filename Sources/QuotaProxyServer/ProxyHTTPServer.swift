@@ -36,6 +36,9 @@ final class ProxyHTTPServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // A connection that sends nothing for this long (idle keep-alive, or a stalled
+                    // request) is closed; a response being relayed is not affected.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: ProxyLimits.clientReadTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(makeHandler())

@@ -200,6 +200,16 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            switch state {
+            case .idle, .receiving:
+                // Nothing in flight: an idle keep-alive connection or a client that stopped sending.
+                context.close(promise: nil)
+            case .responding:
+                break
+            }
+            return
+        }
         if event is ProxyShutdownEvent {
             // Graceful shutdown: an idle connection closes now, a busy one after its response.
             if case .idle = state {
@@ -227,6 +237,8 @@ struct ProxyShutdownEvent: Sendable {}
 enum ProxyLimits {
     /// The largest request body accepted (413 above it).
     static let maximumBodyBytes = 32 << 20
+    /// A client connection that sends nothing for this long while no response is in flight is closed.
+    static let clientReadTimeout = TimeAmount.seconds(120)
     /// How much of an upstream error body is read before deciding whether to fail over.
     static let errorBodyPrefix = 8192
 }

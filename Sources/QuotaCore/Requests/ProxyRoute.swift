@@ -19,7 +19,7 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
         case ("GET", "/v1/models"): self = .models
         case ("POST", "/v1/messages"): self = .messages
         case ("POST", "/v1/messages/count_tokens"): self = .countTokens
-        case ("GET", "/healthz"), ("HEAD", "/healthz"): self = .health
+        case ("GET", "/healthz"): self = .health
         default: return nil
         }
     }
