@@ -22,7 +22,7 @@ struct ProxyControlCommands {
         router.register("accounts", summary: "the accounts as the proxy routes them (live quota), secrets masked") { _ in
             let accounts = try await service.coordinator.withFirst { $0.selector.pool.accounts }
             return [
-                "accounts": .array(accounts.map(AccountCatalogJSON.masked)),
+                "accounts": .array(accounts.map(AccountCatalog.maskedJSON)),
                 "skipped_files": .array(
                     service.catalog.snapshot.problems.map { ["path": .string($0.path), "reason": .string($0.message)] }),
             ]
@@ -62,13 +62,6 @@ struct ProxyControlCommands {
             service.logger.info("warmup of \(model) on \(account) succeeded", metadata: ["account": "\(account)", "model": "\(model)"])
             return result
         }
-    }
-}
-
-/// Masked account JSON (same shape as the other services' `accounts` answers).
-enum AccountCatalogJSON {
-    static func masked(_ account: Account) -> JSONValue {
-        QuotaRuntime.AccountCatalog.maskedJSON(account)
     }
 }
 

@@ -61,9 +61,8 @@ public final class ProxyService: ManagedService {
         minter = AnonymousMinter(
             configuration: configuration.anonymous, client: client, state: context.stateDirectory, logger: logger
         ) { _ in
-            let changes = catalog.refresh()
+            catalog.refresh()
             coordinator.broadcast(.accountsChanged(AccountChanges(replacement: catalog.snapshot.accounts)))
-            _ = changes
         }
         let configurationBox = self.configuration
         flusher = QuotaFlusher(
