@@ -107,6 +107,10 @@ fi
 [ -n "$sim" ] && [ -x "$sim" ] || sim=""
 
 # --- the container --------------------------------------------------------------------------
+# Work folders of earlier runs that were killed before their cleanup (a run takes minutes).
+for old in $(find /var/tmp -maxdepth 1 -name 'quota-proxy-systemd-test.*' -mmin +120 2>/dev/null); do
+    findmnt -rn -o TARGET | grep -q "^$old" || rm -rf --one-file-system "$old"
+done
 work=$(mktemp -d /var/tmp/quota-proxy-systemd-test.XXXXXX)
 root=$work/root
 nspawn_pid=""
@@ -387,6 +391,24 @@ fi
 if ((sim_ok)) && wait_for 20 chat_ok; then pass "the restarted proxy serves chat completions"; else
     fail "chat completion after restart" "status $(chat "$client_key"): $(head -c 300 "$work/chat.json" 2>/dev/null)"; fi
 if wait_for 20 all_state active; then pass "all three active after the restart"; else fail "units after the restart" "$(states)"; fi
+
+# --- dpkg -i over a running install (the upgrade path) ---------------------------------------
+log "dpkg -i again over the running install"
+pids_before=$(for u in "${units[@]}"; do prop "$u" MainPID; done | tr '\n' ' ')
+if out=$(in_ct dpkg -i /root/quota-proxy.deb < /dev/null 2>&1) && wait_for 60 all_running; then
+    pids_after=$(for u in "${units[@]}"; do prop "$u" MainPID; done | tr '\n' ' ')
+    key_after=$(in_ct sed -n 's/.*"client_api_keys": *\["\([^"]*\)".*/\1/p' /etc/quota-proxy/config.json)
+    if [ "$key_after" = "$client_key" ] && [ "$pids_after" != "$pids_before" ]; then
+        pass "reinstalling over a running install keeps the client key and restarts the services"
+    else
+        fail "reinstall over a running install" "key kept: $([ "$key_after" = "$client_key" ] && echo yes || echo no); pids $pids_before-> $pids_after"
+    fi
+else
+    fail "dpkg -i over a running install" "$out
+$(states)"
+fi
+if ((sim_ok)) && wait_for 20 chat_ok; then pass "the proxy serves chat completions after the reinstall"; else
+    fail "chat completion after the reinstall" "status $(chat "$client_key"): $(head -c 300 "$work/chat.json" 2>/dev/null)"; fi
 
 # --- systemd-analyze security ---------------------------------------------------------------
 log "systemd-analyze security"

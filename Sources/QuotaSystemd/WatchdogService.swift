@@ -19,11 +19,14 @@ public struct WatchdogService: Service {
         guard let interval = notifier.watchdogInterval() else { return }
         let period = interval / 2
         logger.debug("watchdog keep-alive every \(period)")
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                notifier.watchdog()
-                try? await Task.sleep(for: period)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            notifier.watchdog()
+            // Cut short by SIGTERM, so shutdown never waits up to half a watchdog period.
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: period) }
+            } catch {
+                return
             }
-        } onGracefulShutdown: {}
+        }
     }
 }
