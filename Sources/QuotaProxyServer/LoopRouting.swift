@@ -49,6 +49,25 @@ final class LoopRouting {
         selector.pool.account(at: index)
     }
 
+    /// Parsed upstream origins by `base_url`, so a request does not parse its account's URL again.
+    private var origins: [String: UpstreamOrigin] = [:]
+
+    /// The upstream origin of an account's `base_url`; `nil` when it is not a usable URL.
+    func origin(of account: Account) -> UpstreamOrigin? {
+        if let origin = origins[account.baseURL] { return origin }
+        guard let origin = UpstreamOrigin(url: account.baseURL) else { return nil }
+        if origins.count >= 4096 { origins.removeAll(keepingCapacity: true) }
+        origins[account.baseURL] = origin
+        return origin
+    }
+
+    /// The account at `index` when it still has that id.
+    func account(at index: Int, ifID id: String) -> Account? {
+        guard index < selector.pool.accounts.count else { return nil }
+        let account = selector.pool.account(at: index)
+        return account.id == id ? account : nil
+    }
+
     func account(id: String) -> Account? {
         selector.pool.index(of: id).map { selector.pool.account(at: $0) }
     }

@@ -23,8 +23,11 @@ final class ProxyExchange: UpstreamResponseDelegate {
         case finished
     }
 
+    /// The account being tried, by id and pool index: the state machine copies this on every
+    /// transition, so it holds no `Account` (a copy of one is a dozen reference-count operations).
     private struct Attempt {
-        var account: Account
+        var accountID: String
+        var accountIndex: Int
         var exchange: UpstreamExchange?
         var startedAt: NIODeadline
     }
@@ -90,7 +93,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         }
         switch routing.pick(provider: route.provider, model: model, group: group, excluding: tried, now: now) {
         case .selected(let selected):
-            send(to: routing.account(at: selected.index))
+            send(to: selected.index)
         case .unavailable(let report):
             if shouldMint(report) {
                 mintTried = true
@@ -119,16 +122,17 @@ final class ProxyExchange: UpstreamResponseDelegate {
         !mintTried && routing.settings.mintConfigured && !routing.settings.disableFallback
     }
 
-    private func send(to account: Account) {
+    private func send(to index: Int) {
+        let account = routing.account(at: index)
         tried.insert(account.id)
-        guard let origin = UpstreamOrigin(url: account.baseURL) else {
-            record(.serviceError, account: account, detail: "base_url \(account.baseURL) is not a usable URL")
+        guard let origin = routing.origin(of: account) else {
+            record(.serviceError, accountID: account.id, detail: "base_url \(account.baseURL) is not a usable URL")
             attemptNext()
             return
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headers.count + 2)
-        for (name, value) in head.headers where !Self.isDroppedRequestHeader(name) {
+        for (name, value) in head.headers where !HeaderForwarding.dropsRequestHeader(name) {
             headers.add(name: name, value: value)
         }
         switch account.provider {
@@ -144,24 +148,13 @@ final class ProxyExchange: UpstreamResponseDelegate {
         let upstreamHead = HTTPRequestHead(
             version: .http1_1, method: head.method, uri: origin.basePath + route.upstreamPath + query, headers: headers)
         let request = UpstreamRequest(origin: origin, head: upstreamHead, body: body)
-        var attempt = Attempt(account: account, exchange: nil, startedAt: .now())
+        var attempt = Attempt(accountID: account.id, accountIndex: index, exchange: nil, startedAt: .now())
         state = .awaitingHead(attempt)
         let exchange = routing.upstream.execute(request, delegate: self)
         // `execute` may already have failed synchronously and moved us on.
-        if case .awaitingHead(let current) = state, current.account.id == account.id {
+        if case .awaitingHead(let current) = state, current.accountID == account.id {
             attempt.exchange = exchange
             state = .awaitingHead(attempt)
-        }
-    }
-
-    /// Hop-by-hop headers and the client's own credentials never go upstream.
-    private static func isDroppedRequestHeader(_ name: String) -> Bool {
-        switch name.lowercased() {
-        case "host", "authorization", "x-api-key", "connection", "keep-alive", "content-length", "transfer-encoding",
-            "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection", "accept-encoding", "expect":
-            true
-        default:
-            false
         }
     }
 
@@ -169,7 +162,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     func upstreamDidReceiveHead(_ responseHead: HTTPResponseHead) {
         guard case .awaitingHead(let attempt) = state else { return }
-        observeQuota(responseHead.headers, account: attempt.account)
+        observeQuota(responseHead.headers, attempt: attempt)
         if (200..<300).contains(responseHead.status.code) {
             commit(attempt, responseHead)
         } else {
@@ -180,7 +173,8 @@ final class ProxyExchange: UpstreamResponseDelegate {
     func upstreamDidReceiveBodyPart(_ part: ByteBuffer) {
         switch state {
         case .relaying:
-            context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(part))), promise: nil)
+            // Flushed once per upstream read (upstreamDidReadComplete), not once per part.
+            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(part))), promise: nil)
         case .inspectingError(let attempt, let responseHead, var prefix):
             var part = part
             prefix.writeBuffer(&part)
@@ -193,14 +187,18 @@ final class ProxyExchange: UpstreamResponseDelegate {
         }
     }
 
+    func upstreamDidReadComplete() {
+        if case .relaying = state { context.flush() }
+    }
+
     func upstreamDidFinish() {
         switch state {
         case .relaying(let attempt, _):
             state = .finished
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
             routing.counters.succeeded += 1
-            if routing.accountsWithFailures.contains(attempt.account.id) {
-                coordinator.broadcast(.success(account: attempt.account.id, group: group), from: context.eventLoop)
+            if routing.accountsWithFailures.contains(attempt.accountID) {
+                coordinator.broadcast(.success(account: attempt.accountID, group: group), from: context.eventLoop)
             }
             onFinish(keepAlive)
         case .inspectingError(let attempt, let responseHead, let prefix):
@@ -213,15 +211,15 @@ final class ProxyExchange: UpstreamResponseDelegate {
     func upstreamDidFail(_ error: UpstreamError) {
         switch state {
         case .awaitingHead(let attempt), .inspectingError(let attempt, _, _):
-            record(.serviceError, account: attempt.account, detail: error.description)
+            record(.serviceError, accountID: attempt.accountID, detail: error.description)
             attemptNext()
         case .relaying(let attempt, _):
             // Bytes already reached the client: the answer cannot be replaced, only cut off.
             state = .finished
             hooks.logger.warning(
                 "upstream failed while relaying the answer; closing the client connection: \(error)",
-                metadata: ["account": "\(attempt.account.id)", "model": "\(model)"])
-            _ = coordinator.broadcast(.serviceFailure(account: attempt.account.id), from: context.eventLoop)
+                metadata: ["account": "\(attempt.accountID)", "model": "\(model)"])
+            _ = coordinator.broadcast(.serviceFailure(account: attempt.accountID), from: context.eventLoop)
             context.close(promise: nil)
         case .selecting, .finished:
             break
@@ -233,7 +231,13 @@ final class ProxyExchange: UpstreamResponseDelegate {
     func clientWritabilityChanged(_ writable: Bool) {
         clientWritable = writable
         guard case .relaying(let attempt, _) = state else { return }
-        if writable { attempt.exchange?.resumeReading() } else { attempt.exchange?.pauseReading() }
+        if writable {
+            // Parts held back while paused are written by resumeReading(); send them on.
+            attempt.exchange?.resumeReading()
+            context.flush()
+        } else {
+            attempt.exchange?.pauseReading()
+        }
     }
 
     func clientDisconnected() {
@@ -252,24 +256,15 @@ final class ProxyExchange: UpstreamResponseDelegate {
         state = .relaying(attempt, responseHead)
         var headers = HTTPHeaders()
         headers.reserveCapacity(responseHead.headers.count)
-        for (name, value) in responseHead.headers where !Self.isHopByHopResponseHeader(name) {
+        for (name, value) in responseHead.headers where !HeaderForwarding.dropsResponseHeader(name) {
             headers.add(name: name, value: value)
         }
         if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.writeAndFlush(
+        // Not flushed here: the head goes out with the first body bytes of the same upstream read.
+        context.write(
             NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: responseHead.status, headers: headers))),
             promise: nil)
         if !clientWritable { attempt.exchange?.pauseReading() }
-    }
-
-    private static func isHopByHopResponseHeader(_ name: String) -> Bool {
-        switch name.lowercased() {
-        case "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate",
-            "proxy-connection":
-            true
-        default:
-            false
-        }
     }
 
     /// A non-2xx answer: fail over when its class allows, else relay it unchanged.
@@ -283,7 +278,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
             return
         }
         attempt.exchange?.cancel()
-        record(outcome, account: attempt.account, detail: "HTTP \(responseHead.status.code)")
+        record(outcome, accountID: attempt.accountID, detail: "HTTP \(responseHead.status.code)")
         attemptNext()
     }
 
@@ -300,8 +295,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     /// Records an attempt's failure in the cooldown book of every loop.
-    private func record(_ outcome: UpstreamOutcome, account: Account, detail: String) {
-        let id = account.id
+    private func record(_ outcome: UpstreamOutcome, accountID id: String, detail: String) {
         let event: RoutingEvent?
         switch outcome {
         case .quotaExhausted(let resetAt):
@@ -327,10 +321,13 @@ final class ProxyExchange: UpstreamResponseDelegate {
     // MARK: - Live quota
 
     /// Rate-limit headers update the account's quota for this model at once, and protection with it.
-    private func observeQuota(_ headers: HTTPHeaders, account: Account) {
+    private func observeQuota(_ headers: HTTPHeaders, attempt: Attempt) {
         let now = Date()
         let observation = RateLimitHeaders.parse(headers, now: now)
         guard let figure = observation.modelQuota(named: model) else { return }
+        // The pool may have been rebuilt while the request was upstream: then find it by id.
+        guard let account = routing.account(at: attempt.accountIndex, ifID: attempt.accountID) ?? routing.account(id: attempt.accountID)
+        else { return }
         let previous = account.quota.model(named: model)
         routing.pendingQuota[account.id, default: [:]][model] = figure
 

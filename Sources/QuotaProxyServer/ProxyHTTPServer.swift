@@ -6,8 +6,8 @@ import Synchronization
 
 /// The client-facing HTTP/1.1 listener.
 ///
-/// A classic NIO pipeline (HTTP codec, pipelining assistance, protocol error handling, then
-/// ``ProxyRequestHandler``) so a request is handled where it arrives, without a task per request.
+/// A classic NIO pipeline (HTTP codec, protocol error handling, then ``ProxyRequestHandler``,
+/// which also serves pipelined requests in order) so a request is handled where it arrives, without a task per request.
 /// Graceful shutdown stops accepting, lets responses in progress finish (idle keep-alive
 /// connections close at once) and force-closes what is left after `shutdownGrace`.
 final class ProxyHTTPServer: Sendable {
@@ -42,7 +42,7 @@ final class ProxyHTTPServer: Sendable {
                     // request) is closed; a response being relayed is not affected.
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: ProxyLimits.clientReadTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true)
+                        withPipeliningAssistance: false, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(makeHandler())
                     track(channel)
                 }

@@ -9,8 +9,14 @@ import QuotaCore
 /// Runs entirely on the connection's event loop. Request bodies are collected (up to
 /// ``ProxyLimits/maximumBodyBytes``) because the model must be read before routing and a failover
 /// must be able to send the body again.
-final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Pipelined requests (sent before the previous answer ended; rare) are queued here and served in
+/// order. Reading from the socket pauses only while such a queue exists — unlike NIO's pipelining
+/// handler, which pauses reading during every response and so costs two `epoll_ctl` calls per
+/// request.
+final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
@@ -41,6 +47,11 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var state = State.idle
     private var exchange: ProxyExchange?
     private var closeAfterResponse = false
+    /// Parts of pipelined requests that arrived while a response was in flight.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    /// A `read()` held back while parts are queued.
+    private var readHeldBack = false
+    private var isDrainingQueue = false
 
     init(coordinator: RoutingCoordinator, hooks: ProxyHooks) {
         self.coordinator = coordinator
@@ -48,12 +59,28 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if case .responding = state {
+            queued.append(part)
+        } else if !queued.isEmpty {
+            queued.append(part)
+        } else {
+            handle(part, context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if queued.isEmpty {
+            context.read()
+        } else {
+            readHeldBack = true
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
-            guard case .idle = state else {
-                // Pipelining assistance holds back the next request until the response ends.
-                return
-            }
+            guard case .idle = state else { return }
             state = .receiving(begin(head, context: context))
         case .body(var part):
             guard case .receiving(var pending) = state else { return }
@@ -184,7 +211,26 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         exchange = nil
         state = .idle
         if !keepAlive || closeAfterResponse {
+            queued.removeAll()
             context.close(promise: nil)
+            return
+        }
+        serveQueued(context: context)
+    }
+
+    /// Serves pipelined requests queued during the last response, then lets reading resume.
+    private func serveQueued(context: ChannelHandlerContext) {
+        guard !isDrainingQueue else { return }  // a local answer finished while serving the queue
+        isDrainingQueue = true
+        defer { isDrainingQueue = false }
+        while let part = queued.first {
+            if case .responding = state { return }
+            queued.removeFirst()
+            handle(part, context: context)
+        }
+        if readHeldBack {
+            readHeldBack = false
+            context.read()
         }
     }
 
@@ -212,7 +258,7 @@ final class ProxyRequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
         if event is ProxyShutdownEvent {
             // Graceful shutdown: an idle connection closes now, a busy one after its response.
-            if case .idle = state {
+            if case .idle = state, queued.isEmpty {
                 context.close(promise: nil)
             } else {
                 closeAfterResponse = true

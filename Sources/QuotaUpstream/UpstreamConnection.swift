@@ -232,6 +232,12 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // After `.end` the exchange is already detached (its finish flushed what it wrote).
+        self.exchange?.receiveReadComplete()
+        context.fireChannelReadComplete()
+    }
+
     func read(context: ChannelHandlerContext) {
         if self.state == .leased, let exchange = self.exchange, exchange.isPaused {
             self.isReadSuppressed = true

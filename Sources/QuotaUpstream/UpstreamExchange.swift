@@ -98,6 +98,13 @@ public final class UpstreamExchange {
         }
     }
 
+    /// The connection finished a socket read that delivered parts of this exchange.
+    func receiveReadComplete() {
+        if !self.isPaused && !self.isDone {
+            self.delegate?.upstreamDidReadComplete()
+        }
+    }
+
     /// The response is complete on the wire; the connection has already been detached.
     func receiveEnd() {
         self.endReceived = true

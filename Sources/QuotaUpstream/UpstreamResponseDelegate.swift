@@ -18,8 +18,16 @@ public protocol UpstreamResponseDelegate: AnyObject {
     func upstreamDidReceiveHead(_ head: HTTPResponseHead)
     /// A part of the body, as it came off the socket (a slice of NIO's read buffer, not a copy).
     func upstreamDidReceiveBodyPart(_ part: ByteBuffer)
+    /// The socket read that delivered the latest head or body parts is over: a relay flushes here,
+    /// so the parts of one read go out in one write. Not called after finish or fail.
+    func upstreamDidReadComplete()
     /// The response is complete.
     func upstreamDidFinish()
     /// The exchange failed; see ``UpstreamError/happenedBeforeResponseHead``.
     func upstreamDidFail(_ error: UpstreamError)
+}
+
+extension UpstreamResponseDelegate {
+    /// Delegates that write nothing per part need no flush point.
+    public func upstreamDidReadComplete() {}
 }

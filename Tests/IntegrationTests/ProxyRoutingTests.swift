@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import QuotaControl
 import QuotaCore
+import QuotaTestSupport
 import Testing
 import UpstreamSimulator
 
@@ -230,6 +231,32 @@ struct ProxyRoutingTests {
         #expect(try await env.requests(to: "sk-input-0000001") == 0, "nothing bad reached the upstream")
         // And the proxy still serves.
         #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+        await env.stop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-pipeline-00001")]) { url in
+            [.simulated("acc", key: "sk-pipeline-00001", baseURL: url)]
+        }
+        let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"one"}]}"#
+        func post(_ extra: String = "") -> String {
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer \(ProxyEnvironment.clientKey)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+        }
+        // Three requests in one write: the second (answered by the proxy itself) must wait for the
+        // first (answered by the upstream), and the third for the second.
+        let outcome = try await RawTCPClient.exchange(
+            port: env.proxyPort, request: post() + "GET /healthz HTTP/1.1\r\nHost: proxy\r\n\r\n" + post("Connection: close\r\n"))
+        let text = String(decoding: outcome.received, as: UTF8.self)
+        // Bodies do not end with a line break, so a status line may follow a body directly.
+        let statuses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(6) }
+        #expect(statuses == ["200 OK", "200 OK", "200 OK"], "\(text)")
+        let first = try #require(text.range(of: "chat.completion"))
+        let health = try #require(text.range(of: #"{"status":"ok"}"#))
+        let last = try #require(text.range(of: "chat.completion", options: .backwards))
+        #expect(first.upperBound <= health.lowerBound && health.upperBound <= last.lowerBound, "answers in request order")
+        #expect(outcome.closed, "Connection: close on the last request closes the connection")
+        #expect(try await env.requests(to: "sk-pipeline-00001") == 2)
         await env.stop()
     }
 }

@@ -57,6 +57,12 @@ struct RequestParsingTests {
         #expect(!auth.accepts("key-one "))
         #expect(!auth.accepts(""))
         #expect(ClientKeyAuthenticator(keys: []).accepts("anything"))
+        let three = ClientKeyAuthenticator(keys: ["alpha-key", "beta-key", "gamma-key"])
+        #expect(three.matchingIndex("alpha-key".utf8) == 0)
+        #expect(three.matchingIndex("beta-key".utf8) == 1)
+        #expect(three.matchingIndex("gamma-key".utf8) == 2)
+        #expect(three.matchingIndex("delta-key".utf8) == nil)
+        #expect(three.matchingIndex("".utf8) == nil)
     }
 
     @Test func presentedKeyFromEitherHeader() {
@@ -64,6 +70,28 @@ struct RequestParsingTests {
         #expect(ClientKeyAuthenticator.presentedKey(authorization: "bearer abc", apiKey: "zzz") == "abc")
         #expect(ClientKeyAuthenticator.presentedKey(authorization: nil, apiKey: "zzz") == "zzz")
         #expect(ClientKeyAuthenticator.presentedKey(authorization: "Basic abc", apiKey: nil) == nil)
+        #expect(ClientKeyAuthenticator.presentedKey(authorization: "  BEARER \t sk-long-key-123  ", apiKey: nil) == "sk-long-key-123")
+        #expect(ClientKeyAuthenticator.presentedKey(authorization: "Bearer    ", apiKey: "zzz") == "zzz")
+        #expect(ClientKeyAuthenticator.presentedKey(authorization: "Bearerabc", apiKey: nil) == nil)
+        #expect(ClientKeyAuthenticator.presentedKey(authorization: "Bearer ä-key", apiKey: nil) == "ä-key")
+    }
+
+    @Test func hopByHopAndCredentialHeadersStayBehind() {
+        for name in [
+            "Host", "authorization", "X-API-Key", "Connection", "keep-alive", "Content-Length", "Transfer-Encoding",
+            "TE", "trailer", "Upgrade", "Proxy-Authorization", "proxy-connection", "Accept-Encoding", "Expect",
+        ] {
+            #expect(HeaderForwarding.dropsRequestHeader(name), "\(name) must not go upstream")
+        }
+        for name in ["content-type", "anthropic-version", "anthropic-beta", "user-agent", "x-request-id", "accept", "hostname"] {
+            #expect(!HeaderForwarding.dropsRequestHeader(name), "\(name) must go upstream")
+        }
+        for name in ["Connection", "Keep-Alive", "transfer-encoding", "te", "Trailer", "upgrade", "Proxy-Authenticate", "proxy-connection"] {
+            #expect(HeaderForwarding.dropsResponseHeader(name), "\(name) must not reach the client")
+        }
+        for name in ["content-type", "content-length", "x-ratelimit-remaining-requests", "retry-after", "request-id"] {
+            #expect(!HeaderForwarding.dropsResponseHeader(name), "\(name) must reach the client")
+        }
     }
 
     @Test func errorBodiesHaveTheClientsShape() {

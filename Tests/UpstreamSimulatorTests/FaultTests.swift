@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import QuotaTestSupport
 import Testing
 import UpstreamSimulator
 
@@ -100,7 +101,7 @@ struct FaultTests {
             try await sim.state.setFault(Fault(mode: .reset), forKey: "sk-a")
             let body = #"{"model":"m"}"#
             let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-a\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-            let outcome = try await RawSocket.exchange(port: sim.port, request: request)
+            let outcome = try await RawTCPClient.exchange(port: sim.port, request: request)
             #expect(outcome.received.isEmpty)
             #expect(outcome.closed)
         }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import QuotaTestSupport
 import Testing
 import UpstreamSimulator
 
@@ -16,7 +17,7 @@ struct LifecycleTests {
         #expect(port > 0)
         // The listening socket is closed once withRunningServer returns. (Checked with a raw
         // connect: AsyncHTTPClient keeps retrying a refused connection until its deadline.)
-        #expect(try await RawSocket.isListening(port: port) == false)
+        #expect(try await RawTCPClient.isListening(port: port) == false)
     }
 
     @Test("A port that is already taken makes withRunningServer throw")

@@ -13,16 +13,23 @@ public struct ClientKeyAuthenticator: Sendable {
 
     /// Whether `presented` equals one of the configured keys.
     public func accepts(_ presented: some Collection<UInt8>) -> Bool {
-        if keys.isEmpty { return true }
-        var matched: UInt8 = 0
-        for key in keys {
-            matched |= Self.constantTimeEquals(key, presented)
-        }
-        return matched == 1
+        keys.isEmpty || matchingIndex(presented) != nil
     }
 
     public func accepts(_ presented: String) -> Bool {
-        accepts(Array(presented.utf8))
+        accepts(presented.utf8)
+    }
+
+    /// The position in `client_api_keys` of the key equal to `presented`, if any. Every key is
+    /// compared in full and the position is selected without a branch, so the time taken does not
+    /// depend on which key matched.
+    public func matchingIndex(_ presented: some Collection<UInt8>) -> Int? {
+        var found = -1
+        for (index, key) in keys.enumerated() {
+            let mask = -Int(Self.constantTimeEquals(key, presented))  // all ones when equal
+            found = (found & ~mask) | (index & mask)
+        }
+        return found >= 0 ? found : nil
     }
 
     /// 1 when equal, 0 otherwise, touching every byte of `key` regardless of where they differ.
@@ -39,14 +46,18 @@ public struct ClientKeyAuthenticator: Sendable {
     /// The key of a request: `Authorization: Bearer KEY`, else `x-api-key: KEY`.
     public static func presentedKey(authorization: String?, apiKey: String?) -> String? {
         if let authorization {
-            let trimmed = authorization.drop { $0 == " " }
-            if trimmed.count > 7, trimmed.prefix(7).lowercased() == "bearer " {
-                return String(trimmed.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            // Byte-wise (no Foundation, one allocation for the key): this runs on every request.
+            let value = HeaderName.trimmed(authorization)
+            let bytes = value.utf8
+            if bytes.count > 7 {
+                let schemeEnd = bytes.index(bytes.startIndex, offsetBy: 7)
+                if zip(bytes[..<schemeEnd], "bearer ".utf8).allSatisfy({ HeaderName.lower($0) == $1 }) {
+                    let key = value[schemeEnd...].drop { $0 == " " || $0 == "\t" }
+                    if !key.isEmpty { return String(key) }
+                }
             }
         }
         if let apiKey, !apiKey.isEmpty { return apiKey }
         return nil
     }
 }
-
-import Foundation

@@ -7,23 +7,23 @@ import Darwin
 #endif
 
 /// A minimal blocking TCP client for checking what happens below HTTP.
-enum RawSocket {
-    struct Outcome: Sendable {
+public enum RawTCPClient {
+    public struct Outcome: Sendable {
         /// Bytes read before the connection ended.
-        var received: [UInt8]
+        public var received: [UInt8]
         /// Whether the peer closed (orderly or by reset).
-        var closed: Bool
+        public var closed: Bool
     }
 
-    enum Failure: Error { case socket(Int32), connect(Int32), send(Int32) }
+    public enum Failure: Error { case socket(Int32), connect(Int32), send(Int32) }
 
     /// Connects to 127.0.0.1:port, sends `request`, reads until the peer closes (5 s receive timeout).
-    static func exchange(port: Int, request: String) async throws -> Outcome {
+    public static func exchange(port: Int, request: String) async throws -> Outcome {
         try await Task.detached { try exchangeBlocking(port: port, request: request) }.value
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:port.
-    static func isListening(port: Int) async throws -> Bool {
+    public static func isListening(port: Int) async throws -> Bool {
         try await Task.detached { () throws -> Bool in
             do {
                 let fd = try connectBlocking(port: port)

@@ -1,0 +1,42 @@
+/// Which headers a proxy hop forwards (RFC 9110 §7.6.1 hop-by-hop headers, plus the client's own
+/// credentials on the way up). Allocation-free: it runs for every header of every request.
+public enum HeaderForwarding {
+    /// Whether a client request header stays behind: hop-by-hop headers, framing (the transport
+    /// sets its own), `host`, `accept-encoding` (answers are relayed as they come) and the
+    /// client's credentials (the account's are added instead).
+    public static func dropsRequestHeader(_ name: String) -> Bool {
+        HeaderName.withBytes(name) { bytes in
+            switch bytes.count {
+            case 2: return HeaderName.equals(bytes, "te")
+            case 4: return HeaderName.equals(bytes, "host")
+            case 6: return HeaderName.equals(bytes, "expect")
+            case 7: return HeaderName.equals(bytes, "trailer") || HeaderName.equals(bytes, "upgrade")
+            case 9: return HeaderName.equals(bytes, "x-api-key")
+            case 10: return HeaderName.equals(bytes, "connection") || HeaderName.equals(bytes, "keep-alive")
+            case 13: return HeaderName.equals(bytes, "authorization")
+            case 14: return HeaderName.equals(bytes, "content-length")
+            case 15: return HeaderName.equals(bytes, "accept-encoding")
+            case 16: return HeaderName.equals(bytes, "proxy-connection")
+            case 17: return HeaderName.equals(bytes, "transfer-encoding")
+            case 19: return HeaderName.equals(bytes, "proxy-authorization")
+            default: return false
+            }
+        } ?? false
+    }
+
+    /// Whether an upstream response header stays behind (hop-by-hop; the client connection has
+    /// its own framing and keep-alive).
+    public static func dropsResponseHeader(_ name: String) -> Bool {
+        HeaderName.withBytes(name) { bytes in
+            switch bytes.count {
+            case 2: return HeaderName.equals(bytes, "te")
+            case 7: return HeaderName.equals(bytes, "trailer") || HeaderName.equals(bytes, "upgrade")
+            case 10: return HeaderName.equals(bytes, "connection") || HeaderName.equals(bytes, "keep-alive")
+            case 16: return HeaderName.equals(bytes, "proxy-connection")
+            case 17: return HeaderName.equals(bytes, "transfer-encoding")
+            case 18: return HeaderName.equals(bytes, "proxy-authenticate")
+            default: return false
+            }
+        } ?? false
+    }
+}
