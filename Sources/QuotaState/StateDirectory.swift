@@ -9,6 +9,8 @@ import Glibc
 /// warmup_history.json       Smart Warmup cooldowns (scheduler)
 /// anonymous.json            anonymous-mint limits (proxy)
 /// cooldowns.json            live exhaustion / rate-limit cooldowns (proxy)
+/// requests/requests.jsonl   the request log, one JSON record per line (proxy; folder 0750, files 0640)
+/// requests/requests.<n>.jsonl  rotated request logs, 1 the most recent (see ``RequestLogWriter``)
 /// ```
 public struct StateDirectory: Sendable {
     /// The default when neither `--state-dir` nor `$STATE_DIRECTORY` is given.
@@ -45,6 +47,17 @@ public struct StateDirectory: Sendable {
     /// Live cooldowns of the proxy (exhausted, rate-limited, circuit-open, auth-failed accounts).
     public var cooldowns: AtomicJSONFile<CooldownBook> {
         AtomicJSONFile(path: path + "/cooldowns.json", mode: 0o640)
+    }
+
+    /// The request log folder, `requests/` (see ``RequestLogWriter`` and ``RequestLogReader``).
+    public var requestLogPath: String { path + "/requests" }
+
+    /// A reader of the request log.
+    public var requestLog: RequestLogReader { RequestLogReader(directory: requestLogPath) }
+
+    /// A writer of the request log (the proxy's; it creates `requests/` on its first append).
+    public func requestLogWriter(maxFileBytes: Int = 10 * 1024 * 1024, maxFiles: Int = 5) -> RequestLogWriter {
+        RequestLogWriter(directory: requestLogPath, maxFileBytes: maxFileBytes, maxFiles: maxFiles)
     }
 
     /// A state file of this folder by name, for state the core does not model (e.g. `cooldowns.json`).

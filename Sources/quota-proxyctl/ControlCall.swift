@@ -3,6 +3,7 @@ import Foundation
 import QuotaControl
 import QuotaCore
 import QuotaRuntime
+import QuotaState
 
 /// One control request from the CLI, with the CLI's exit codes: 1 when the service answered with an
 /// error, 3 when it is not running.
@@ -28,11 +29,16 @@ enum ControlCall {
     }
 }
 
-/// Where the account files are, for commands that edit them.
+/// Where the state files are, for commands that read or edit them directly.
 struct StateOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
             "Shared state folder.", discussion: "Default: $STATE_DIRECTORY, else /var/lib/quota-proxy.", valueName: "dir"))
     var stateDir: String?
+
+    /// `--state-dir`, else `$STATE_DIRECTORY`, else `/var/lib/quota-proxy`.
+    var directory: StateDirectory {
+        StateDirectory.resolve(flag: stateDir, environment: ProcessInfo.processInfo.environment)
+    }
 }

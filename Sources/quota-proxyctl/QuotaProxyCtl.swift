@@ -10,7 +10,8 @@ struct QuotaProxyCtl: AsyncParsableCommand {
         discussion: """
             Talks to the services over their control sockets in /run/quota-proxy (or --runtime-dir, \
             $RUNTIME_DIRECTORY), and edits account files in /var/lib/quota-proxy/accounts (or \
-            --state-dir, $STATE_DIRECTORY). Run as root or as a member of group quota-proxy.
+            --state-dir, $STATE_DIRECTORY); quota and requests read the state files directly. Run \
+            as root or as a member of group quota-proxy.
 
             Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 a service is not running. \
             Every command takes --json for scripts.
@@ -18,7 +19,7 @@ struct QuotaProxyCtl: AsyncParsableCommand {
         version: QuotaProxyVersion.current,
         subcommands: [
             StatusCommand.self, AccountsCommand.self, CooldownsCommand.self, ClearCooldownCommand.self, ProtectionCommand.self,
-            WarmupCommand.self, RefreshCommand.self, ConfigCommand.self,
+            WarmupCommand.self, RefreshCommand.self, QuotaCommand.self, RequestsCommand.self, ConfigCommand.self,
         ]
     )
 

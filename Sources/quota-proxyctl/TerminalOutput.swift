@@ -34,6 +34,18 @@ enum TerminalOutput {
         return "\(rest)s"
     }
 
+    /// A time in the local time zone: `16:47:03` today, `11-21 16:47:03` on another day (or always
+    /// with the date when `withDate`).
+    static func localTime(_ date: Date, now: Date = Date(), withDate: Bool = false) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone.current
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let time = String(format: "%02d:%02d:%02d", parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
+        if !withDate && calendar.isDate(date, inSameDayAs: now) { return time }
+        if withDate { return String(format: "%04d-%02d-%02d ", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0) + time }
+        return String(format: "%02d-%02d ", parts.month ?? 0, parts.day ?? 0) + time
+    }
+
     static func json(_ value: JSONValue) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import QuotaCore
+import QuotaRuntime
+import QuotaState
+
+/// `quota-proxyctl quota`: remaining quota per account and model, read from the account files.
+struct QuotaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quota",
+        abstract: "Remaining quota per account and model: percentage, reset, source, age, protection.",
+        discussion: """
+            Reads the account files in <state-dir>/accounts directly; no service needs to run. \
+            Figures from antigravity or quota_url sources are refreshed by quota-refresher every \
+            refresher.interval_seconds and flagged stale when older than twice that; figures from \
+            rate-limit headers change only when requests are proxied, so only their age is shown. \
+            Credentials are never shown.
+
+            Example: quota-proxyctl quota --account acc-1
+            """)
+
+    @Option(help: "Only this account.") var account: String?
+    @Option(
+        help: ArgumentHelp(
+            "Configuration file, for the refresher interval and the model groups.",
+            discussion: "Default: $QUOTA_PROXY_CONFIG, else /etc/quota-proxy/config.json (defaults when absent).",
+            valueName: "file"))
+    var config: String?
+    @OptionGroup var state: StateOptions
+    @OptionGroup var options: ControlOptions
+
+    func run() async throws {
+        let store = state.directory.accounts
+        var accounts: [Account]
+        if let account {
+            switch store.load(id: account) {
+            case .success(let loaded?):
+                accounts = [loaded]
+            case .success(nil):
+                ControlCall.printError("account \(account) not found in \(store.directory)")
+                throw ExitCode(1)
+            case .failure(let problem):
+                ControlCall.printError(problem.message)
+                throw ExitCode(1)
+            }
+        } else {
+            let result = store.loadAll()
+            accounts = result.accounts
+            for problem in result.problems { ControlCall.printError(problem.message) }
+        }
+        accounts.sort { $0.id < $1.id }
+        let report = QuotaReport(accounts: accounts, configuration: loadConfiguration(), now: Date())
+        if options.json {
+            print(TerminalOutput.json(report.json))
+        } else if accounts.isEmpty {
+            print("no accounts in \(store.directory)")
+        } else {
+            print(report.table, terminator: "")
+        }
+    }
+
+    /// The services' configuration, or the defaults (with a note) when it cannot be read.
+    func loadConfiguration() -> QuotaProxyConfiguration {
+        let loader = ConfigurationLoader(flag: config, environment: ProcessInfo.processInfo.environment)
+        do {
+            return try loader.load()
+        } catch {
+            ControlCall.printError("using the default refresher interval and model groups: \(error)")
+            return QuotaProxyConfiguration()
+        }
+    }
+}
