@@ -20,8 +20,22 @@ final class LoopRouting {
     var accountsWithFailures: Set<String> = []
     /// Bumped whenever the cooldown book changes, so the flusher knows when to persist it.
     var cooldownRevision: UInt64 = 0
-    /// Request counters for status and metrics.
+    /// Request counters for `status`.
     var counters = Counters()
+    /// This loop's cache of Prometheus series.
+    var metrics: LoopMetrics
+    /// Position of the loop in the group (part of request ids).
+    let loopIndex: Int
+    /// Finished requests not yet handed to the request log writer (about a second's worth).
+    private var requestRecords: [RequestRecord] = []
+    /// Records not kept because the writer fell behind (``maximumBufferedRecords``).
+    private var droppedRecords = 0
+    private var nextRecordNumber: UInt64 = 0
+
+    /// Records buffered per loop before new ones are dropped (a stalled disk must not eat memory).
+    static let maximumBufferedRecords = 50_000
+    /// Distinguishes request ids of this process from those of earlier runs.
+    private static let processTag = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
 
     struct Counters {
         var requests = 0
@@ -30,8 +44,13 @@ final class LoopRouting {
         var rejected = 0
     }
 
-    init(eventLoop: any EventLoop, upstream: UpstreamConnectionPool, settings: RoutingSettings, accounts: [Account], cooldowns: CooldownBook) {
+    init(
+        eventLoop: any EventLoop, loopIndex: Int, upstream: UpstreamConnectionPool, settings: RoutingSettings,
+        accounts: [Account], cooldowns: CooldownBook, metrics: ProxyMetrics
+    ) {
         self.eventLoop = eventLoop
+        self.loopIndex = loopIndex
+        self.metrics = LoopMetrics(shared: metrics)
         self.upstream = upstream
         self.settings = settings
         self.selector = AccountSelector(accounts: accounts, modelGroups: settings.groupTable)
@@ -125,6 +144,30 @@ final class LoopRouting {
                 selector.replaceAccounts(selector.pool.accounts, modelGroups: settings.groupTable)
             }
         }
+    }
+
+    /// A request id unique across loops and restarts, e.g. `mi3xk2q1-0-1b`.
+    func makeRequestID() -> String {
+        nextRecordNumber &+= 1
+        return Self.processTag + "-" + String(loopIndex) + "-" + String(nextRecordNumber, radix: 36)
+    }
+
+    /// Buffers a finished request for the request log.
+    func log(_ record: RequestRecord) {
+        guard requestRecords.count < Self.maximumBufferedRecords else {
+            droppedRecords += 1
+            return
+        }
+        requestRecords.append(record)
+    }
+
+    /// Hands over (and forgets) the buffered records and how many were dropped since the last call.
+    func drainRequestRecords() -> (records: [RequestRecord], dropped: Int) {
+        defer {
+            requestRecords.removeAll(keepingCapacity: true)
+            droppedRecords = 0
+        }
+        return (requestRecords, droppedRecords)
     }
 
     /// Hands over (and forgets) the quota observed since the last call.

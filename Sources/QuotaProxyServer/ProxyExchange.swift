@@ -32,12 +32,17 @@ final class ProxyExchange: UpstreamResponseDelegate {
         var startedAt: NIODeadline
     }
 
-    /// One failed attempt, for the client's error message and the logs.
+    /// One failed attempt, for the client's error message, the logs and the request log.
     private struct Failure {
         var accountID: String
         var outcome: String
         var detail: String
+        var status: Int?
+        var durationMs: Double
     }
+
+    /// Bodies kept in the request log (when enabled) are cut at this size.
+    static let loggedBodyLimit = 64 << 10
 
     private let context: ChannelHandlerContext
     private let routing: LoopRouting
@@ -50,6 +55,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private let group: String
     private let keepAlive: Bool
     private let receivedAt: NIODeadline
+    private let clientKey: String?
     private let onFinish: (_ keepAlive: Bool) -> Void
 
     private var state = State.selecting
@@ -58,10 +64,24 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private var mintTried = false
     private var clientWritable = true
 
+    // What the request log and the metrics learn about the request.
+    private let startedAt = Date()
+    private var completed = false
+    private var firstByteAt: NIODeadline?
+    private var isStream = false
+    private var scansUsage = false
+    private var usage = UsageScanner()
+    /// The class of a non-2xx answer relayed to the client as it was.
+    private var relayedOutcome: String?
+    /// The model is one no account serves (503): metrics label it `other`, so clients cannot
+    /// create series at will.
+    private var modelIsUnserved = false
+    private var loggedResponse: ByteBuffer?
+
     init(
         context: ChannelHandlerContext, routing: LoopRouting, coordinator: RoutingCoordinator, hooks: ProxyHooks,
         route: ProxyRoute, head: HTTPRequestHead, body: ByteBuffer, model: String, group: String, keepAlive: Bool,
-        receivedAt: NIODeadline, onFinish: @escaping (_ keepAlive: Bool) -> Void
+        receivedAt: NIODeadline, clientKey: String?, onFinish: @escaping (_ keepAlive: Bool) -> Void
     ) {
         self.context = context
         self.routing = routing
@@ -74,6 +94,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         self.group = group
         self.keepAlive = keepAlive
         self.receivedAt = receivedAt
+        self.clientKey = clientKey
         self.onFinish = onFinish
         self.clientWritable = context.channel.isWritable
     }
@@ -126,7 +147,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
         let account = routing.account(at: index)
         tried.insert(account.id)
         guard let origin = routing.origin(of: account) else {
-            record(.serviceError, accountID: account.id, detail: "base_url \(account.baseURL) is not a usable URL")
+            record(
+                .serviceError, accountID: account.id, detail: "base_url \(account.baseURL) is not a usable URL", status: nil,
+                startedAt: .now())
             attemptNext()
             return
         }
@@ -173,6 +196,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
     func upstreamDidReceiveBodyPart(_ part: ByteBuffer) {
         switch state {
         case .relaying:
+            if scansUsage {
+                part.withUnsafeReadableBytes { usage.consume($0) }
+            }
+            if loggedResponse != nil { keepForLog(part) }
             // Flushed once per upstream read (upstreamDidReadComplete), not once per part.
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(part))), promise: nil)
         case .inspectingError(let attempt, let responseHead, var prefix):
@@ -193,13 +220,14 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     func upstreamDidFinish() {
         switch state {
-        case .relaying(let attempt, _):
+        case .relaying(let attempt, let responseHead):
             state = .finished
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
             routing.counters.succeeded += 1
             if routing.accountsWithFailures.contains(attempt.accountID) {
                 coordinator.broadcast(.success(account: attempt.accountID, group: group), from: context.eventLoop)
             }
+            conclude(status: Int(responseHead.status.code), servedBy: attempt, error: nil)
             onFinish(keepAlive)
         case .inspectingError(let attempt, let responseHead, let prefix):
             decideOnError(attempt, responseHead, prefix, complete: true)
@@ -211,15 +239,19 @@ final class ProxyExchange: UpstreamResponseDelegate {
     func upstreamDidFail(_ error: UpstreamError) {
         switch state {
         case .awaitingHead(let attempt), .inspectingError(let attempt, _, _):
-            record(.serviceError, accountID: attempt.accountID, detail: error.description)
+            record(.serviceError, accountID: attempt.accountID, detail: error.description, status: nil, startedAt: attempt.startedAt)
             attemptNext()
-        case .relaying(let attempt, _):
+        case .relaying(let attempt, let responseHead):
             // Bytes already reached the client: the answer cannot be replaced, only cut off.
             state = .finished
             hooks.logger.warning(
                 "upstream failed while relaying the answer; closing the client connection: \(error)",
                 metadata: ["account": "\(attempt.accountID)", "model": "\(model)"])
-            _ = coordinator.broadcast(.serviceFailure(account: attempt.accountID), from: context.eventLoop)
+            coordinator.broadcast(.serviceFailure(account: attempt.accountID), from: context.eventLoop)
+            relayedOutcome = "broken_stream"
+            conclude(
+                status: Int(responseHead.status.code), servedBy: attempt,
+                error: "the upstream connection failed while relaying the answer: \(error)")
             context.close(promise: nil)
         case .selecting, .finished:
             break
@@ -242,9 +274,17 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     func clientDisconnected() {
         switch state {
-        case .awaitingHead(let attempt), .inspectingError(let attempt, _, _), .relaying(let attempt, _):
+        case .awaitingHead(let attempt), .inspectingError(let attempt, _, _):
             attempt.exchange?.cancel()
-        default:
+            relayedOutcome = "client_gone"
+            conclude(status: 499, servedBy: attempt, error: "the client closed the connection before the answer")
+        case .relaying(let attempt, _):
+            attempt.exchange?.cancel()
+            relayedOutcome = "client_gone"
+            conclude(status: 499, servedBy: attempt, error: "the client closed the connection during the answer")
+        case .selecting:
+            conclude(status: 499, servedBy: nil, error: "the client closed the connection before the answer")
+        case .finished:
             break
         }
         state = .finished
@@ -254,6 +294,14 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     private func commit(_ attempt: Attempt, _ responseHead: HTTPResponseHead) {
         state = .relaying(attempt, responseHead)
+        firstByteAt = .now()
+        if let type = responseHead.headers.first(name: "content-type") {
+            isStream = type.utf8.count >= 17 && type.lowercased().hasPrefix("text/event-stream")
+        }
+        scansUsage = (200..<300).contains(responseHead.status.code)
+        if routing.settings.requestLog.enabled && routing.settings.requestLog.includeBodies && !isStream {
+            loggedResponse = context.channel.allocator.buffer(capacity: 0)
+        }
         var headers = HTTPHeaders()
         headers.reserveCapacity(responseHead.headers.count)
         for (name, value) in responseHead.headers where !HeaderForwarding.dropsResponseHeader(name) {
@@ -274,20 +322,25 @@ final class ProxyExchange: UpstreamResponseDelegate {
                 status: Int(responseHead.status.code), headers: responseHead.headers, body: bytes, now: Date())
         }
         guard outcome.shouldTryNextAccount else {
+            relayedOutcome = outcome.name
             relayBuffered(attempt, responseHead, prefix, complete: complete)
             return
         }
         attempt.exchange?.cancel()
-        record(outcome, accountID: attempt.accountID, detail: "HTTP \(responseHead.status.code)")
+        record(
+            outcome, accountID: attempt.accountID, detail: "HTTP \(responseHead.status.code)", status: Int(responseHead.status.code),
+            startedAt: attempt.startedAt)
         attemptNext()
     }
 
     private func relayBuffered(_ attempt: Attempt, _ responseHead: HTTPResponseHead, _ prefix: ByteBuffer, complete: Bool) {
         commit(attempt, responseHead)
+        if loggedResponse != nil { keepForLog(prefix) }
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(prefix))), promise: nil)
         if complete {
             state = .finished
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            conclude(status: Int(responseHead.status.code), servedBy: attempt, error: "upstream answered HTTP \(responseHead.status.code)")
             onFinish(keepAlive)
         } else {
             context.flush()
@@ -295,7 +348,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     /// Records an attempt's failure in the cooldown book of every loop.
-    private func record(_ outcome: UpstreamOutcome, accountID id: String, detail: String) {
+    private func record(_ outcome: UpstreamOutcome, accountID id: String, detail: String, status: Int?, startedAt: NIODeadline) {
         let event: RoutingEvent?
         switch outcome {
         case .quotaExhausted(let resetAt):
@@ -311,7 +364,12 @@ final class ProxyExchange: UpstreamResponseDelegate {
             event = nil
         }
         if let event { coordinator.broadcast(event, from: context.eventLoop) }
-        failures.append(Failure(accountID: id, outcome: outcome.name, detail: detail))
+        let elapsed = NIODeadline.now() - startedAt
+        failures.append(
+            Failure(
+                accountID: id, outcome: outcome.name, detail: detail, status: status,
+                durationMs: Double(elapsed.nanoseconds) / 1_000_000))
+        routing.metrics.countAttempt(route: route.name, account: id, outcome: outcome.name, nanoseconds: elapsed.nanoseconds)
         routing.counters.failedOver += 1
         hooks.logger.notice(
             "\(outcome.name) from \(id) for \(model) (\(detail)); trying the next account",
@@ -370,6 +428,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
             extra.append(("retry-after", String(report.retryAfterSeconds(now: now))))
         }
         let kind: ClientErrorBody.Kind = report.willNeverRecover ? .unavailable : .rateLimited
+        modelIsUnserved = report.willNeverRecover && failures.isEmpty
         hooks.logger.notice("\(message)", metadata: ["model": "\(model)"])
         respond(status: status, kind: kind, message: message, extraHeaders: extra)
     }
@@ -394,6 +453,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     private func respond(status: HTTPResponseStatus, kind: ClientErrorBody.Kind, message: String, extraHeaders: [(String, String)]) {
         state = .finished
+        conclude(status: Int(status.code), servedBy: nil, error: message)
         let body = ClientErrorBody.make(kind, message: message, anthropic: route.usesAnthropicErrors)
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
@@ -404,5 +464,60 @@ final class ProxyExchange: UpstreamResponseDelegate {
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
         onFinish(keepAlive)
+    }
+
+    // MARK: - Request log and metrics
+
+    /// Counts the finished request and hands its record to the request log (once per request).
+    private func conclude(status: Int, servedBy attempt: Attempt?, error: String?) {
+        guard !completed else { return }
+        completed = true
+        let error = error ?? (status >= 400 ? "upstream answered HTTP \(status)" : nil)
+        let now = NIODeadline.now()
+        let total = now - receivedAt
+        var attempts = failures.map {
+            RequestRecord.Attempt(account: $0.accountID, outcome: $0.outcome, status: $0.status, durationMs: $0.durationMs)
+        }
+        if let attempt {
+            let elapsed = now - attempt.startedAt
+            let outcome = relayedOutcome ?? "ok"
+            attempts.append(
+                RequestRecord.Attempt(
+                    account: attempt.accountID, outcome: outcome, status: status, durationMs: Self.milliseconds(elapsed)))
+            routing.metrics.countAttempt(route: route.name, account: attempt.accountID, outcome: outcome, nanoseconds: elapsed.nanoseconds)
+        }
+        routing.metrics.countRequest(
+            route: route.name, model: modelIsUnserved ? "other" : model, status: status, nanoseconds: total.nanoseconds)
+
+        let settings = routing.settings.requestLog
+        guard settings.enabled else { return }
+        var record = RequestRecord(
+            id: routing.makeRequestID(), time: startedAt, kind: .proxy, clientKey: clientKey,
+            wireProtocol: route.provider.rawValue, route: route.name, model: model, mappedModel: model, group: group,
+            account: attempt?.accountID, attempts: attempts, status: status, durationMs: Self.milliseconds(total),
+            ttfbMs: firstByteAt.map { Self.milliseconds($0 - receivedAt) }, stream: isStream,
+            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, error: error)
+        if settings.includeBodies {
+            record.requestBody = Self.text(body)
+            record.responseBody = loggedResponse.map(Self.text)
+        }
+        routing.log(record)
+    }
+
+    /// Keeps up to ``loggedBodyLimit`` bytes of the answer for the request log.
+    private func keepForLog(_ part: ByteBuffer) {
+        guard var kept = loggedResponse, kept.readableBytes < Self.loggedBodyLimit else { return }
+        loggedResponse = nil  // unique while appending
+        var slice = part.getSlice(at: part.readerIndex, length: min(part.readableBytes, Self.loggedBodyLimit - kept.readableBytes))!
+        kept.writeBuffer(&slice)
+        loggedResponse = kept
+    }
+
+    private static func text(_ buffer: ByteBuffer) -> String {
+        String(decoding: buffer.readableBytesView.prefix(loggedBodyLimit), as: UTF8.self)
+    }
+
+    private static func milliseconds(_ amount: TimeAmount) -> Double {
+        Double(amount.nanoseconds) / 1_000_000
     }
 }

@@ -34,6 +34,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// An error decided before the body was read; answered once the body is consumed.
         var rejection: Rejection?
         var receivedAt: NIODeadline
+        /// Position of the client's key in `client_api_keys` (nil when no keys are configured).
+        var clientKeyIndex: Int?
     }
 
     struct Rejection {
@@ -117,11 +119,12 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 : Rejection(status: .notFound, kind: .notFound, message: "no route for \(head.method.rawValue) \(path)")
             return pending
         }
-        if route != .health {
-            let settings = coordinator.routing(on: context.eventLoop).settings
+        let settings = coordinator.routing(on: context.eventLoop).settings
+        if route != .health && !(route == .metrics && settings.metricsArePublic) && !settings.authenticator.isOpen {
             let key = ClientKeyAuthenticator.presentedKey(
                 authorization: head.headers.first(name: "authorization"), apiKey: head.headers.first(name: "x-api-key"))
-            if !settings.authenticator.isOpen && !(key.map(settings.authenticator.accepts) ?? false) {
+            pending.clientKeyIndex = key.flatMap { settings.authenticator.matchingIndex($0.utf8) }
+            if pending.clientKeyIndex == nil {
                 pending.rejection = Rejection(
                     status: .unauthorized, kind: .authentication,
                     message: key == nil
@@ -142,6 +145,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let rejection = pending.rejection {
             let routing = coordinator.routing(on: context.eventLoop)
             routing.counters.rejected += 1
+            countLocalAnswer(pending, status: rejection.status, context: context)
             respond(
                 context: context, status: rejection.status,
                 body: ClientErrorBody.make(rejection.kind, message: rejection.message, anthropic: anthropic), keepAlive: keepAlive)
@@ -150,9 +154,19 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let route = pending.route else { return }
         switch route {
         case .health:
+            countLocalAnswer(pending, status: .ok, context: context)
             respond(context: context, status: .ok, body: Array(#"{"status":"ok"}"#.utf8), keepAlive: keepAlive)
         case .models:
+            countLocalAnswer(pending, status: .ok, context: context)
             respond(context: context, status: .ok, body: modelList(context: context), keepAlive: keepAlive)
+        case .metrics:
+            countLocalAnswer(pending, status: .ok, context: context)
+            let routing = coordinator.routing(on: context.eventLoop)
+            let page = routing.metrics.shared.render(
+                accounts: routing.selector.pool.accounts, cooldowns: routing.cooldowns.activeEntries(now: Date()))
+            respond(
+                context: context, status: .ok, body: page, keepAlive: keepAlive,
+                contentType: "text/plain; version=0.0.4; charset=utf-8")
         default:
             startExchange(route: route, pending: pending, anthropic: anthropic, keepAlive: keepAlive, context: context)
         }
@@ -167,6 +181,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             model = match.model
         case .failure(let failure):
             coordinator.routing(on: context.eventLoop).counters.rejected += 1
+            countLocalAnswer(pending, status: .badRequest, context: context)
             respond(
                 context: context, status: .badRequest,
                 body: ClientErrorBody.make(.invalidRequest, message: failure.description, anthropic: anthropic), keepAlive: keepAlive)
@@ -177,7 +192,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let exchange = ProxyExchange(
             context: context, routing: routing, coordinator: coordinator, hooks: hooks, route: route,
             head: pending.head, body: body, model: model, group: routing.settings.normalizer.group(for: model),
-            keepAlive: keepAlive, receivedAt: pending.receivedAt
+            keepAlive: keepAlive, receivedAt: pending.receivedAt,
+            clientKey: pending.clientKeyIndex.map { routing.settings.clientKeyNames[$0] }
         ) { [weak self] keepAlive in
             self?.responseFinished(context: context, keepAlive: keepAlive)
         }
@@ -192,13 +208,21 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return Array(#"{"object":"list","data":[\#(data.joined(separator: ","))]}"#.utf8)
     }
 
-    /// Writes a complete JSON response the proxy produced itself.
+    /// Counts an answer the proxy gave itself (health, model list, metrics, rejections) in the metrics.
+    private func countLocalAnswer(_ pending: Pending, status: HTTPResponseStatus, context: ChannelHandlerContext) {
+        let routing = coordinator.routing(on: context.eventLoop)
+        routing.metrics.countRequest(
+            route: pending.route?.name ?? "other", model: "", status: Int(status.code),
+            nanoseconds: (NIODeadline.now() - pending.receivedAt).nanoseconds)
+    }
+
+    /// Writes a complete response the proxy produced itself (JSON unless said otherwise).
     private func respond(
         context: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], keepAlive: Bool,
-        extraHeaders: [(String, String)] = []
+        extraHeaders: [(String, String)] = [], contentType: String = "application/json"
     ) {
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-type", value: contentType)
         headers.add(name: "content-length", value: String(body.count))
         for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)

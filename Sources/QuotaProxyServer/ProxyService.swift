@@ -17,11 +17,14 @@ public final class ProxyService: ManagedService {
     let logger: Logger
     let catalog: AccountCatalog
     let group: any EventLoopGroup
+    private let ownsGroup: Bool
     let pools: UpstreamPools
     let client: UpstreamHTTPClient
     let coordinator: RoutingCoordinator
     let minter: AnonymousMinter
     let flusher: QuotaFlusher
+    let requestLog: RequestLogFlusher
+    let metrics: ProxyMetrics
     let warmups: WarmupExecutor
     let configuration: SharedConfiguration
     private let boundAddress = Mutex<String?>(nil)
@@ -40,7 +43,15 @@ public final class ProxyService: ManagedService {
                 "listening on \(configuration.listen.host) with the placeholder client key \"change-me\"; set client_api_keys in \(context.configurationLoader.path)")
         }
         catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
-        group = MultiThreadedEventLoopGroup.singleton
+        // One event loop per core unless listen.threads says otherwise (e.g. 1 on a small machine
+        // shared with other busy processes: fewer thread wake-ups, larger batches per loop).
+        if configuration.listen.threads == 0 {
+            group = MultiThreadedEventLoopGroup.singleton
+            ownsGroup = false
+        } else {
+            group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.listen.threads)
+            ownsGroup = true
+        }
         pools = UpstreamPools(group: group, configuration: UpstreamPoolConfiguration())
         client = UpstreamHTTPClient(pools: pools, group: group)
 
@@ -53,9 +64,11 @@ public final class ProxyService: ManagedService {
         } catch {
             logger.error("\(error); starting without saved cooldowns")
         }
+        let metrics = ProxyMetrics()
+        self.metrics = metrics
         coordinator = try await RoutingCoordinator.make(
             group: group, pools: pools, settings: RoutingSettings(configuration: configuration),
-            accounts: catalog.snapshot.accounts, cooldowns: cooldowns)
+            accounts: catalog.snapshot.accounts, cooldowns: cooldowns, metrics: metrics)
         let coordinator = self.coordinator
         let catalog = self.catalog
         minter = AnonymousMinter(
@@ -68,7 +81,12 @@ public final class ProxyService: ManagedService {
         flusher = QuotaFlusher(
             coordinator: coordinator, catalog: catalog, state: context.stateDirectory, logger: logger,
             evaluator: { ProtectionEvaluator(configuration: configurationBox.current) })
-        warmups = WarmupExecutor(coordinator: coordinator, client: client)
+        let requestLog = RequestLogFlusher(
+            coordinator: coordinator, state: context.stateDirectory, settings: configuration.requestLog, logger: logger)
+        self.requestLog = requestLog
+        warmups = WarmupExecutor(coordinator: coordinator, client: client, metrics: metrics) { record in
+            if configurationBox.current.requestLog.enabled { requestLog.add(record) }
+        }
     }
 
     // MARK: - Running
@@ -97,6 +115,9 @@ public final class ProxyService: ManagedService {
             tasks.addTask { [flusher] in
                 await runPeriodically(every: { Self.flushInterval }) { await flusher.flush() }
             }
+            tasks.addTask { [requestLog] in
+                await runPeriodically(every: { Self.flushInterval }) { await requestLog.flush() }
+            }
             tasks.addTask { [self] in
                 await runPeriodically(every: { Self.accountCheckInterval }) { self.reloadAccounts() }
             }
@@ -107,8 +128,12 @@ public final class ProxyService: ManagedService {
             }
         }
         let written = await flusher.flush()
-        logger.info("saved live quota of \(written) account(s) on shutdown")
+        let logged = await requestLog.flush(sync: true)
+        logger.info("saved live quota of \(written) account(s) and \(logged) request log record(s) on shutdown")
         await pools.shutdown()
+        if ownsGroup {
+            try? await group.shutdownGracefully()
+        }
     }
 
     private func makeHooks() -> ProxyHooks {
@@ -152,13 +177,17 @@ public final class ProxyService: ManagedService {
 
     public func reload(configuration: QuotaProxyConfiguration) async throws {
         let old = self.configuration.current
-        if old.listen != configuration.listen {
+        if old.listen.host != configuration.listen.host || old.listen.port != configuration.listen.port {
             logger.warning(
                 "listen address changes (\(old.listen.host):\(old.listen.port) → \(configuration.listen.host):\(configuration.listen.port)) take effect on restart")
         }
         self.configuration.replace(with: configuration)
         coordinator.broadcast(.settingsChanged(RoutingSettings(configuration: configuration)))
         await minter.reconfigure(configuration.anonymous)
+        requestLog.reconfigure(configuration.requestLog)
+        if old.listen.threads != configuration.listen.threads {
+            logger.warning("listen.threads changes (\(old.listen.threads) → \(configuration.listen.threads)) take effect on restart")
+        }
     }
 
     // MARK: - Status and control

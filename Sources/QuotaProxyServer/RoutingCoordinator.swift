@@ -18,16 +18,17 @@ final class RoutingCoordinator: Sendable {
         pools: UpstreamPools,
         settings: RoutingSettings,
         accounts: [Account],
-        cooldowns: CooldownBook
+        cooldowns: CooldownBook,
+        metrics: ProxyMetrics
     ) async throws -> RoutingCoordinator {
         var loops: [any EventLoop] = []
         var states: [ObjectIdentifier: NIOLoopBound<LoopRouting>] = [:]
-        for loop in group.makeIterator() {
+        for (index, loop) in group.makeIterator().enumerated() {
             let bound = try await loop.submit {
                 NIOLoopBound(
                     LoopRouting(
-                        eventLoop: loop, upstream: pools.pool(for: loop), settings: settings, accounts: accounts,
-                        cooldowns: cooldowns),
+                        eventLoop: loop, loopIndex: index, upstream: pools.pool(for: loop), settings: settings,
+                        accounts: accounts, cooldowns: cooldowns, metrics: metrics),
                     eventLoop: loop)
             }.get()
             loops.append(loop)

@@ -3,6 +3,11 @@ import QuotaCore
 /// The parts of the configuration the request path reads, precomputed once per (re)load.
 struct RoutingSettings: Sendable {
     var authenticator: ClientKeyAuthenticator
+    /// The client keys as the request log and metrics name them (masked), by position.
+    var clientKeyNames: [String]
+    var requestLog: QuotaProxyConfiguration.RequestLog
+    /// `GET /metrics` without a client key.
+    var metricsArePublic: Bool
     var strategy: QuotaProxyConfiguration.RoutingStrategy
     var maxAttempts: Int
     var disableFallback: Bool
@@ -15,6 +20,9 @@ struct RoutingSettings: Sendable {
 
     init(configuration: QuotaProxyConfiguration) {
         authenticator = ClientKeyAuthenticator(keys: configuration.clientAPIKeys)
+        clientKeyNames = configuration.clientAPIKeys.map(SecretMasker.mask)
+        requestLog = configuration.requestLog
+        metricsArePublic = configuration.metrics.isPublic
         strategy = configuration.routing.strategy
         maxAttempts = configuration.routing.maxAttempts
         disableFallback = configuration.routing.disableFallback

@@ -10,6 +10,9 @@ import QuotaUpstream
 struct WarmupExecutor: Sendable {
     let coordinator: RoutingCoordinator
     let client: UpstreamHTTPClient
+    let metrics: ProxyMetrics
+    /// Hands a finished warmup to the request log.
+    let log: @Sendable (RequestRecord) -> Void
 
     /// The request body of a warmup for `model` in the account's protocol.
     static func body(provider: Provider, model: String) -> String {
@@ -25,6 +28,48 @@ struct WarmupExecutor: Sendable {
     /// Runs the warmup; the result says what the upstream answered. Throws ``ControlError`` for an
     /// unknown or unusable account and for an upstream that refused.
     func warm(accountID: String, model: String) async throws -> JSONValue {
+        let startedAt = Date()
+        let started = ContinuousClock.now
+        var report = Report()
+        do {
+            let result = try await perform(accountID: accountID, model: model, report: &report)
+            finish(report, accountID: accountID, model: model, startedAt: startedAt, started: started, error: nil)
+            return result
+        } catch {
+            let message = (error as? ControlError)?.message ?? "\(error)"
+            finish(report, accountID: accountID, model: model, startedAt: startedAt, started: started, error: message)
+            throw error
+        }
+    }
+
+    /// What the request log and the metrics learn about a warmup.
+    struct Report {
+        var provider: Provider = .openai
+        /// Set once the upstream answered.
+        var status: Int?
+        var outcome = "not_sent"
+    }
+
+    private func finish(
+        _ report: Report, accountID: String, model: String, startedAt: Date, started: ContinuousClock.Instant, error: String?
+    ) {
+        metrics.countWarmup(outcome: report.outcome)
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let sent = report.outcome != "not_sent"
+        log(
+            RequestRecord(
+                id: "w-" + String(UInt64(startedAt.timeIntervalSince1970 * 1000), radix: 36) + "-" + accountID,
+                time: startedAt, kind: .warmup, clientKey: nil, wireProtocol: report.provider.rawValue,
+                route: report.provider == .openai ? "/v1/chat/completions" : "/v1/messages", model: model, mappedModel: model,
+                group: nil, account: sent ? accountID : nil,
+                attempts: sent
+                    ? [RequestRecord.Attempt(account: accountID, outcome: report.outcome, status: report.status, durationMs: milliseconds)]
+                    : [],
+                status: report.status ?? 0, durationMs: milliseconds, error: error))
+    }
+
+    private func perform(accountID: String, model: String, report: inout Report) async throws -> JSONValue {
         guard let account = try await coordinator.withFirst({ $0.account(id: accountID) }) else {
             throw ControlError(code: .notFound, message: "account \(accountID) not found")
         }
@@ -50,9 +95,11 @@ struct WarmupExecutor: Sendable {
             origin: origin,
             head: HTTPRequestHead(version: .http1_1, method: .POST, uri: origin.basePath + path, headers: headers),
             body: ByteBuffer(string: Self.body(provider: account.provider, model: model)))
+        report.provider = account.provider
         let started = ContinuousClock.now
         let response: UpstreamResponse
         do {
+            report.outcome = "service_error"
             response = try await client.send(request, maxBodyBytes: 1 << 20)
         } catch {
             coordinator.broadcast(.serviceFailure(account: accountID))
@@ -60,6 +107,8 @@ struct WarmupExecutor: Sendable {
         }
         let now = Date()
         let status = Int(response.status.code)
+        report.status = status
+        report.outcome = "ok"
         if let figure = RateLimitHeaders.parse(response.headers, now: now).modelQuota(named: model) {
             _ = await coordinator.collect { routing in
                 routing.pendingQuota[accountID, default: [:]][model] = figure
@@ -72,6 +121,7 @@ struct WarmupExecutor: Sendable {
             let outcome = response.body.withUnsafeReadableBytes { bytes in
                 UpstreamErrorClassifier.classify(status: status, headers: response.headers, body: bytes, now: now)
             }
+            report.outcome = outcome.name
             let excerpt = String(decoding: response.body.readableBytesView.prefix(300), as: UTF8.self)
             throw ControlError(
                 code: .failed,

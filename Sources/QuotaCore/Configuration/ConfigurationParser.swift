@@ -14,7 +14,7 @@ public struct ConfigurationParser: Sendable {
 
     /// Every key of the file with its kind, in documentation order.
     static let schema: [(key: String, kind: Kind)] = [
-        ("listen", .section), ("listen.host", .string), ("listen.port", .int),
+        ("listen", .section), ("listen.host", .string), ("listen.port", .int), ("listen.threads", .int),
         ("client_api_keys", .stringList),
         ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
         ("routing.disable_fallback", .bool),
@@ -28,6 +28,9 @@ public struct ConfigurationParser: Sendable {
         ("model_groups", .stringListMap),
         ("anonymous", .section), ("anonymous.mint_url", .optionalString),
         ("anonymous.min_interval_seconds", .int), ("anonymous.cooldown_after_429_seconds", .int),
+        ("request_log", .section), ("request_log.enabled", .bool), ("request_log.max_file_bytes", .int),
+        ("request_log.max_files", .int), ("request_log.include_bodies", .bool),
+        ("metrics", .section), ("metrics.public", .bool),
     ]
 
     /// The environment variable that overrides a key: `listen.port` → `QUOTA_PROXY_LISTEN_PORT`.
@@ -79,6 +82,7 @@ public struct ConfigurationParser: Sendable {
         var config = QuotaProxyConfiguration()
         reader.read("listen.host", into: &config.listen.host)
         reader.read("listen.port", into: &config.listen.port)
+        reader.read("listen.threads", into: &config.listen.threads)
         reader.read("client_api_keys", into: &config.clientAPIKeys)
         if let strategy = reader.string("routing.strategy") {
             if let value = QuotaProxyConfiguration.RoutingStrategy(rawValue: strategy) {
@@ -105,6 +109,11 @@ public struct ConfigurationParser: Sendable {
         reader.readOptional("anonymous.mint_url", into: &config.anonymous.mintURL)
         reader.read("anonymous.min_interval_seconds", into: &config.anonymous.minIntervalSeconds)
         reader.read("anonymous.cooldown_after_429_seconds", into: &config.anonymous.cooldownAfter429Seconds)
+        reader.read("request_log.enabled", into: &config.requestLog.enabled)
+        reader.read("request_log.max_file_bytes", into: &config.requestLog.maxFileBytes)
+        reader.read("request_log.max_files", into: &config.requestLog.maxFiles)
+        reader.read("request_log.include_bodies", into: &config.requestLog.includeBodies)
+        reader.read("metrics.public", into: &config.metrics.isPublic)
         problems += reader.problems
 
         if let token = environment["API_TOKEN"], !token.isEmpty {

@@ -6,6 +6,8 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
     public struct Listen: Sendable, Equatable {
         public var host: String = "127.0.0.1"
         public var port: Int = 8045
+        /// Event-loop threads serving clients and upstreams; 0 means one per CPU core. Read at start.
+        public var threads: Int = 0
         public init() {}
     }
 
@@ -50,6 +52,25 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// The request log ("Proxy Monitor") under `<state>/requests/`.
+    public struct RequestLog: Sendable, Equatable {
+        public var enabled: Bool = true
+        /// A log file is rotated before it grows past this size.
+        public var maxFileBytes: Int = 10 << 20
+        /// Files kept, the current one included: the log never takes more than maxFiles × maxFileBytes.
+        public var maxFiles: Int = 5
+        /// Also record request and (non-streamed) response bodies, up to 64 KiB each. Off by default.
+        public var includeBodies: Bool = false
+        public init() {}
+    }
+
+    /// The Prometheus endpoint `GET /metrics`.
+    public struct Metrics: Sendable, Equatable {
+        /// Serve `/metrics` without a client key (e.g. to a scraper on a private network).
+        public var isPublic: Bool = false
+        public init() {}
+    }
+
     public var listen = Listen()
     public var clientAPIKeys: [String] = ["change-me"]
     public var routing = Routing()
@@ -59,6 +80,8 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
     /// Protection group → the other model names normalized to it.
     public var modelGroups: [String: [String]] = QuotaProxyConfiguration.defaultModelGroups
     public var anonymous = Anonymous()
+    public var requestLog = RequestLog()
+    public var metrics = Metrics()
 
     public init() {}
 
@@ -83,6 +106,9 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         if listen.host.isEmpty { fail("listen.host", "must not be empty") }
         // 0 asks the system for a free port (tests); `quota-proxyctl status` shows the one bound.
         if !(0...65535).contains(listen.port) { fail("listen.port", "must be between 0 and 65535, got \(listen.port)") }
+        if !(0...256).contains(listen.threads) {
+            fail("listen.threads", "must be between 0 (one per CPU core) and 256, got \(listen.threads)")
+        }
         if clientAPIKeys.contains(where: \.isEmpty) { fail("client_api_keys", "contains an empty key") }
         if clientAPIKeys.isEmpty && !listensOnLoopbackOnly {
             fail(
@@ -149,6 +175,12 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
             fail(
                 "anonymous.cooldown_after_429_seconds",
                 "must not be negative, got \(anonymous.cooldownAfter429Seconds)")
+        }
+        if requestLog.maxFileBytes < 65536 {
+            fail("request_log.max_file_bytes", "must be at least 65536, got \(requestLog.maxFileBytes)")
+        }
+        if !(1...100).contains(requestLog.maxFiles) {
+            fail("request_log.max_files", "must be between 1 and 100, got \(requestLog.maxFiles)")
         }
         return problems
     }

@@ -8,6 +8,8 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
     case messages
     case countTokens
     case health
+    /// Prometheus metrics (`GET /metrics`): needs a client key unless `metrics.public` is set.
+    case metrics
 
     /// Matches a request's method and path (query string excluded).
     public init?(method: String, path: Substring) {
@@ -20,6 +22,7 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
         case ("POST", "/v1/messages"): self = .messages
         case ("POST", "/v1/messages/count_tokens"): self = .countTokens
         case ("GET", "/healthz"): self = .health
+        case ("GET", "/metrics"): self = .metrics
         default: return nil
         }
     }
@@ -27,7 +30,7 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
     /// Whether a path exists with another method (405 rather than 404).
     public static func pathExists(_ path: Substring) -> Bool {
         ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/models", "/v1/messages",
-         "/v1/messages/count_tokens", "/healthz"].contains(path)
+         "/v1/messages/count_tokens", "/healthz", "/metrics"].contains(path)
     }
 
     /// The wire protocol the route is served with.
@@ -49,16 +52,20 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
         case .messages: "/v1/messages"
         case .countTokens: "/v1/messages/count_tokens"
         case .health: "/healthz"
+        case .metrics: "/metrics"
         }
     }
 
     /// Whether the request is forwarded to an account (and so needs a body with `model`).
     public var isProxied: Bool {
         switch self {
-        case .models, .health: false
+        case .models, .health, .metrics: false
         default: true
         }
     }
+
+    /// The label of the route in metrics and the request log (its path).
+    public var name: String { upstreamPath }
 
     /// Errors on this route take the Anthropic shape.
     public var usesAnthropicErrors: Bool { provider == .anthropic }

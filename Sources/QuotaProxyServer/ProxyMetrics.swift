@@ -1,0 +1,201 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import QuotaCore
+import Synchronization
+
+/// The proxy's Prometheus metrics (`GET /metrics`), built on swift-metrics with the swift-prometheus
+/// backend and a registry of its own.
+///
+/// Request-path metrics (requests, upstream attempts, latency histograms) are swift-metrics
+/// `Counter`s and `Timer`s that each event loop creates once per label set and keeps in its
+/// ``LoopMetrics``: counting a request is an atomic add, a histogram observation an uncontended
+/// per-series lock — no registry lookup, no process-wide lock. State metrics (quota percentages,
+/// protected groups, active cooldowns, accounts) are gauges refreshed from the routing state when
+/// the page is scraped.
+final class ProxyMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    /// State gauges set by the last scrape, so series of removed accounts can be dropped.
+    private let stateGauges = Mutex<[GaugeKey: Prometheus.Gauge]>([:])
+    private let warmupCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+
+    static let requestsTotal = "quota_proxy_requests_total"
+    static let requestDuration = "quota_proxy_request_duration_seconds"
+    static let upstreamDuration = "quota_proxy_upstream_duration_seconds"
+    static let upstreamAttempts = "quota_proxy_upstream_attempts_total"
+    static let warmupsTotal = "quota_proxy_warmups_total"
+    static let quotaPercentage = "quota_proxy_quota_percentage"
+    static let protectedGroup = "quota_proxy_protected"
+    static let cooldownsActive = "quota_proxy_cooldowns_active"
+    static let accounts = "quota_proxy_accounts"
+
+    /// Latency buckets from 1 ms (a local answer) to 5 minutes (a long generation).
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+        .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300),
+    ]
+
+    init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = Self.latencyBuckets
+        self.registry = registry
+        self.factory = factory
+    }
+
+    func requestCounter(route: String, model: String, status: Int) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(
+            label: Self.requestsTotal, dimensions: [("route", route), ("model", model), ("status", String(status))],
+            factory: factory)
+    }
+
+    func attemptCounter(account: String, outcome: String) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: Self.upstreamAttempts, dimensions: [("account", account), ("outcome", outcome)], factory: factory)
+    }
+
+    func requestTimer(route: String) -> CoreMetrics.Timer {
+        CoreMetrics.Timer(label: Self.requestDuration, dimensions: [("route", route)], factory: factory)
+    }
+
+    func upstreamTimer(route: String) -> CoreMetrics.Timer {
+        CoreMetrics.Timer(label: Self.upstreamDuration, dimensions: [("route", route)], factory: factory)
+    }
+
+    /// Counts a warmup by outcome (`ok`, or the upstream error class). Warmups are rare: a lock is fine.
+    func countWarmup(outcome: String) {
+        let counter = warmupCounters.withLock { counters in
+            if let counter = counters[outcome] { return counter }
+            let counter = CoreMetrics.Counter(label: Self.warmupsTotal, dimensions: [("outcome", outcome)], factory: factory)
+            counters[outcome] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    // MARK: - The page
+
+    /// Refreshes the state gauges from one loop's routing state (all loops converge on the same
+    /// accounts and cooldowns) and renders the page in the Prometheus text format.
+    func render(accounts: [Account], cooldowns: [CooldownEntry]) -> [UInt8] {
+        var values: [GaugeKey: Double] = [:]
+        var accountCounts: [GaugeKey: Double] = [:]
+        for tier in ["primary", "fallback"] {
+            for state in ["enabled", "disabled", "forbidden"] {
+                accountCounts[GaugeKey(name: Self.accounts, labels: [("tier", tier), ("state", state)])] = 0
+            }
+        }
+        for account in accounts {
+            for model in account.quota.models {
+                values[GaugeKey(name: Self.quotaPercentage, labels: [("account", account.id), ("model", model.name)])] =
+                    model.percentage
+            }
+            for group in account.protectedModels {
+                values[GaugeKey(name: Self.protectedGroup, labels: [("account", account.id), ("group", group)])] = 1
+            }
+            let state = account.disabled ? "disabled" : account.quota.isForbidden ? "forbidden" : "enabled"
+            accountCounts[GaugeKey(name: Self.accounts, labels: [("tier", account.tier.rawValue), ("state", state)]), default: 0] += 1
+        }
+        values.merge(accountCounts) { $1 }
+        for reason in CooldownReason.allCases {
+            values[GaugeKey(name: Self.cooldownsActive, labels: [("reason", reason.rawValue)])] = 0
+        }
+        for entry in cooldowns {
+            values[GaugeKey(name: Self.cooldownsActive, labels: [("reason", entry.reason.rawValue)]), default: 0] += 1
+        }
+        stateGauges.withLock { gauges in
+            for (key, gauge) in gauges where values[key] == nil {
+                registry.unregisterGauge(gauge)
+                gauges[key] = nil
+            }
+            for (key, value) in values {
+                let gauge = gauges[key] ?? registry.makeGauge(name: key.name, labels: key.labels)
+                gauges[key] = gauge
+                gauge.set(value)
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    struct GaugeKey: Hashable, Sendable {
+        var name: String
+        var labels: [(String, String)]
+
+        static func == (lhs: GaugeKey, rhs: GaugeKey) -> Bool {
+            lhs.name == rhs.name && lhs.labels.elementsEqual(rhs.labels) { $0.0 == $1.0 && $0.1 == $1.1 }
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(name)
+            for (label, value) in labels {
+                hasher.combine(label)
+                hasher.combine(value)
+            }
+        }
+    }
+}
+
+/// One event loop's cache of request-path metrics (see ``ProxyMetrics``). Loop-confined.
+struct LoopMetrics {
+    let shared: ProxyMetrics
+    private var requests: [RequestKey: CoreMetrics.Counter] = [:]
+    private var attempts: [AttemptKey: CoreMetrics.Counter] = [:]
+    private var requestTimers: [String: CoreMetrics.Timer] = [:]
+    private var upstreamTimers: [String: CoreMetrics.Timer] = [:]
+
+    /// Label sets cached per loop before the cache is reset (the registry keeps the series).
+    static let cacheLimit = 20_000
+
+    private struct RequestKey: Hashable {
+        var route: String
+        var model: String
+        var status: Int
+    }
+
+    private struct AttemptKey: Hashable {
+        var account: String
+        var outcome: String
+    }
+
+    init(shared: ProxyMetrics) {
+        self.shared = shared
+    }
+
+    /// Counts a finished request and records its total time.
+    mutating func countRequest(route: String, model: String, status: Int, nanoseconds: Int64) {
+        let key = RequestKey(route: route, model: model, status: status)
+        if let counter = requests[key] {
+            counter.increment()
+        } else {
+            if requests.count >= Self.cacheLimit { requests.removeAll() }
+            let counter = shared.requestCounter(route: route, model: model, status: status)
+            requests[key] = counter
+            counter.increment()
+        }
+        Self.timer(route, in: &requestTimers, make: shared.requestTimer).recordNanoseconds(nanoseconds)
+    }
+
+    /// Counts one upstream attempt by outcome and records how long the upstream took.
+    mutating func countAttempt(route: String, account: String, outcome: String, nanoseconds: Int64) {
+        let key = AttemptKey(account: account, outcome: outcome)
+        if let counter = attempts[key] {
+            counter.increment()
+        } else {
+            if attempts.count >= Self.cacheLimit { attempts.removeAll() }
+            let counter = shared.attemptCounter(account: account, outcome: outcome)
+            attempts[key] = counter
+            counter.increment()
+        }
+        Self.timer(route, in: &upstreamTimers, make: shared.upstreamTimer).recordNanoseconds(nanoseconds)
+    }
+
+    private static func timer(
+        _ route: String, in timers: inout [String: CoreMetrics.Timer], make: (String) -> CoreMetrics.Timer
+    ) -> CoreMetrics.Timer {
+        if let timer = timers[route] { return timer }
+        let timer = make(route)
+        timers[route] = timer
+        return timer
+    }
+}
