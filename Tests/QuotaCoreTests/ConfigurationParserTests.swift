@@ -39,6 +39,10 @@ struct ConfigurationParserTests {
         #expect(config.anonymous.mintURL == nil)
         #expect(config.anonymous.minIntervalSeconds == 300)
         #expect(config.anonymous.cooldownAfter429Seconds == 3600)
+        #expect(config.listen.threads == 0)
+        #expect(config.requestLog.enabled && !config.requestLog.includeBodies)
+        #expect(config.requestLog.maxFileBytes == 10 << 20 && config.requestLog.maxFiles == 5)
+        #expect(!config.metrics.isPublic)
         // No file at all gives the same defaults.
         #expect(try ConfigurationParser().parse(data: nil, file: nil) == config)
     }
@@ -80,6 +84,10 @@ struct ConfigurationParserTests {
                 "QUOTA_PROXY_QUOTA_PROTECTION_THRESHOLD_PERCENTAGE": "25",
                 "QUOTA_PROXY_SCHEDULED_WARMUP_MONITORED_MODELS": "gemini-3-flash, claude-sonnet-4-5",
                 "QUOTA_PROXY_ANONYMOUS_MINT_URL": "https://mint.example/new",
+                "QUOTA_PROXY_LISTEN_THREADS": "1",
+                "QUOTA_PROXY_REQUEST_LOG_INCLUDE_BODIES": "true",
+                "QUOTA_PROXY_REQUEST_LOG_MAX_FILES": "3",
+                "QUOTA_PROXY_METRICS_PUBLIC": "true",
             ])
         #expect(config.clientAPIKeys == ["file-key", "env-key"])
         #expect(config.routing.disableFallback)
@@ -87,6 +95,9 @@ struct ConfigurationParserTests {
         #expect(config.quotaProtection.thresholdPercentage == 25)
         #expect(config.scheduledWarmup.monitoredModels == ["gemini-3-flash", "claude-sonnet-4-5"])
         #expect(config.anonymous.mintURL == "https://mint.example/new")
+        #expect(config.listen.threads == 1)
+        #expect(config.requestLog.includeBodies && config.requestLog.maxFiles == 3)
+        #expect(config.metrics.isPublic)
     }
 
     @Test func apiTokenReplacesThePlaceholderDefault() throws {
@@ -125,6 +136,12 @@ struct ConfigurationParserTests {
         (#"{"anonymous": {"mint_url": "not a url"}}"#, "anonymous.mint_url"),
         (#"{"anonymous": {"min_interval_seconds": -1}}"#, "anonymous.min_interval_seconds"),
         (#"{"anonymous": {"cooldown_after_429_seconds": -1}}"#, "anonymous.cooldown_after_429_seconds"),
+        (#"{"listen": {"threads": 1000}}"#, "listen.threads"),
+        (#"{"request_log": {"max_file_bytes": 100}}"#, "request_log.max_file_bytes"),
+        (#"{"request_log": {"max_files": 0}}"#, "request_log.max_files"),
+        (#"{"request_log": {"enabled": "yes"}}"#, "request_log.enabled"),
+        (#"{"metrics": {"public": 1}}"#, "metrics.public"),
+        (#"{"metrics": {"pubic": true}}"#, "metrics.pubic"),
         (#"{"routing": {"stratgy": "round-robin"}}"#, "routing.stratgy"),
         (#"{"quota_protectoin": {}}"#, "quota_protectoin"),
     ])
