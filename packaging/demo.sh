@@ -66,6 +66,9 @@ echo "Try it:"
 echo "  curl -s http://$listen/v1/chat/completions -H 'Authorization: Bearer demo-key' \\"
 echo "       -H 'content-type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
 echo "  $bin/quota-proxyctl status --runtime-dir $work/run"
+echo "  $bin/quota-proxyctl requests --state-dir $work/state      # the request log"
+echo "  $bin/quota-proxyctl quota --state-dir $work/state"
+echo "  curl -s http://$listen/metrics -H 'Authorization: Bearer demo-key'   # Prometheus"
 echo
 echo "Press Ctrl-C to stop."
 wait
