@@ -296,7 +296,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         state = .relaying(attempt, responseHead)
         firstByteAt = .now()
         if let type = responseHead.headers.first(name: "content-type") {
-            isStream = type.utf8.count >= 17 && type.lowercased().hasPrefix("text/event-stream")
+            isStream = HeaderForwarding.isEventStream(contentType: type)
         }
         scansUsage = (200..<300).contains(responseHead.status.code)
         if routing.settings.requestLog.enabled && routing.settings.requestLog.includeBodies && !isStream {

@@ -76,6 +76,13 @@ struct RequestParsingTests {
         #expect(ClientKeyAuthenticator.presentedKey(authorization: "Bearer ä-key", apiKey: nil) == "ä-key")
     }
 
+    @Test func eventStreamContentType() {
+        #expect(HeaderForwarding.isEventStream(contentType: "text/event-stream"))
+        #expect(HeaderForwarding.isEventStream(contentType: " Text/Event-Stream; charset=utf-8"))
+        #expect(!HeaderForwarding.isEventStream(contentType: "application/json"))
+        #expect(!HeaderForwarding.isEventStream(contentType: "text/event"))
+    }
+
     @Test func hopByHopAndCredentialHeadersStayBehind() {
         for name in [
             "Host", "authorization", "X-API-Key", "Connection", "keep-alive", "Content-Length", "Transfer-Encoding",

@@ -39,4 +39,11 @@ public enum HeaderForwarding {
             }
         } ?? false
     }
+
+    /// Whether a `content-type` value is `text/event-stream` (any case, parameters allowed).
+    public static func isEventStream(contentType: String) -> Bool {
+        HeaderName.withBytes(contentType) { bytes in
+            HeaderName.hasPrefix(HeaderName.trimmed(bytes), "text/event-stream")
+        } ?? false
+    }
 }
