@@ -14,6 +14,7 @@ TARGET_NAMES = {
     "hop": "nginx `proxy_pass` hop",
     "proxy": "quota-proxy",
     "proxy_scale": "quota-proxy",
+    "litellm": "LiteLLM proxy (peer)",
 }
 
 # The targets of the performance issue.
@@ -95,6 +96,19 @@ def fmt_ratio(value):
     return "–" if value is None else f"{value:.2f}"
 
 
+def fmt_ratio_wide(value):
+    """Ratios against the peer span orders of magnitude: 0.0013, 0.42, 17.3, 1,250."""
+    if value is None:
+        return "–"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    if value >= 0.1:
+        return f"{value:.2f}"
+    return f"{value:.2g}"
+
+
 def median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
@@ -147,6 +161,7 @@ def main():
     memory = {m["target"]: m for m in lines if m.get("kind") == "memory"}
     streaming = next((m for m in lines if m.get("kind") == "streaming"), None)
     startup = next((m for m in lines if m.get("kind") == "startup"), None)
+    peer = next((m for m in lines if m.get("kind") == "peer" and m.get("target") == "litellm"), None)
     settings = dict(s.split("=", 1) for s in args.setting)
     pool = settings.get("pool_accounts", "?")
     scale = settings.get("scale_accounts", "?")
@@ -154,7 +169,10 @@ def main():
     rows = []
     for target, label in (("direct", TARGET_NAMES["direct"]), ("hop", TARGET_NAMES["hop"]),
                           ("proxy", f"quota-proxy ({pool} accounts)"),
-                          ("proxy_scale", f"quota-proxy ({int(scale):,} accounts)" if scale.isdigit() else "quota-proxy (scale)")):
+                          ("proxy_scale", f"quota-proxy ({int(scale):,} accounts)" if scale.isdigit() else "quota-proxy (scale)"),
+                          ("litellm", "*peer:* LiteLLM %s proxy (%s worker%s)" % (
+                              (peer or {}).get("version") or "", (peer or {}).get("workers") or "1",
+                              "" if str((peer or {}).get("workers") or "1") == "1" else "s"))):
         if (target, "throughput") not in by:
             continue
         rss = memory.get(target, {}).get("vmhwm_kib")
@@ -207,6 +225,32 @@ def main():
             f"| {int(scale):,} accounts ÷ {pool} accounts, quota-proxy req/s | {fmt_ratio(ratio('proxy_scale', 'proxy', 'rps'))} |"
             if scale.isdigit() else "")
     ratios = "\n".join(line for line in ratio_lines if line)
+
+    # The peer: LiteLLM's proxy on the same upstream, when bench/run.sh could include it.
+    peer_text = ""
+    if "litellm" in row:
+        conn = settings.get("connections", "32")
+        peer_text = "\n".join([
+            "| peer: LiteLLM | LiteLLM ÷ nginx hop | quota-proxy ÷ LiteLLM |",
+            "|---|---:|---:|",
+            f"| throughput (req/s @{conn}) | {fmt_ratio_wide(ratio('litellm', 'hop', 'rps'))} | {fmt_ratio_wide(ratio('proxy', 'litellm', 'rps'))} |",
+            f"| p50 latency @1 | {fmt_ratio_wide(ratio('litellm', 'hop', 'p50'))} | {fmt_ratio_wide(ratio('proxy', 'litellm', 'p50'))} |",
+            f"| p99 latency @1 | {fmt_ratio_wide(ratio('litellm', 'hop', 'p99'))} | {fmt_ratio_wide(ratio('proxy', 'litellm', 'p99'))} |",
+            f"| CPU time per request | {fmt_ratio_wide(ratio('litellm', 'hop', 'cpu'))} | {fmt_ratio_wide(ratio('proxy', 'litellm', 'cpu'))} |",
+            f"| added p50 over direct: LiteLLM / quota-proxy | {fmt_us(added('litellm', 'p50'))} / {fmt_us(added_p50_proxy)} | |",
+        ])
+        peer_note = (
+            f"Peer: LiteLLM {peer.get('version') or ''} (`litellm --config`, {peer.get('workers') or 1} uvicorn "
+            f"worker(s), master key, no database, access log off) with one `openai/` model whose `api_base` is the "
+            f"same nginx upstream; it answered after {peer.get('start_s') or '?'} s. It serves tens of requests/s, so "
+            f"its runs are shorter ({settings.get('litellm_duration_s', '?')} s after a "
+            f"{settings.get('litellm_warmup_s', '?')} s warm-up) and its p99 rests on few requests; CPU and peak RSS "
+            f"are for its whole process tree." if peer else "Peer: LiteLLM.")
+    elif peer:
+        status = "not measured (start-up or answer check failed)" if peer.get("status") == "failed" else "skipped"
+        peer_note = f"Peer (LiteLLM): {status} — {peer.get('reason') or 'no reason recorded'}."
+    else:
+        peer_note = ""
 
     stream_text = ""
     stream_added_first_byte = stream_added_first_event = None
@@ -289,7 +333,8 @@ def main():
         f"- **Commit:** `{commit}` (quota-proxy release binary built {info['proxy_built']})",
         f"- **Command:** `{args.command}`",
         f"- **Machine:** {info['nproc']} cores ({info['cpu']}), {info['memory_gib']} GiB, {info['os']}, Linux {info['kernel']}",
-        f"- **Tools:** {info['nginx']}, {info['wrk']}, {info['swift']}",
+        f"- **Tools:** {info['nginx']}, {info['wrk']}, {info['swift']}"
+        + (f", LiteLLM {peer['version']} (peer)" if peer and peer.get("status") == "measured" else ""),
         f"- **Other load:** before the run {args.busy or '?'} (load average {args.loadavg or '?'}); "
         f"after it {args.busy_end or '?'}",
         "",
@@ -303,13 +348,18 @@ def main():
         "",
         table,
         "",
-        "CPU per request: user+system CPU time of the target's processes (nginx: master and workers) during "
+        "CPU per request: user+system CPU time of the target's processes (nginx: master and workers; "
+        "LiteLLM: its process tree) during "
         "the throughput run, divided by the requests served. It is less sensitive to other load than req/s, "
         "but still moves by about ±15% between runs on this kind of machine.",
         "",
         ratios,
         "",
     ]
+    if peer_text:
+        md += [peer_text, "", peer_note, ""]
+    elif peer_note:
+        md += [peer_note, ""]
     if stream_text:
         md += ["## Streaming (SSE)", "", stream_text, ""]
     if startup_text:
@@ -331,6 +381,12 @@ def main():
     print(table)
     print()
     print(ratios)
+    if peer_text:
+        print()
+        print(peer_text)
+    elif peer_note:
+        print()
+        print(peer_note)
     if stream_text:
         print()
         print(stream_text)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # quota-proxy benchmark: direct upstream vs an nginx proxy_pass hop vs quota-proxy, all on loopback,
-# measured in the same run. Prints a table with the ratios (quota-proxy ÷ nginx hop) and writes
+# measured in the same run, plus LiteLLM's proxy as a peer when it is installed. Prints a table with
+# the ratios (quota-proxy ÷ nginx hop; LiteLLM ÷ nginx hop, quota-proxy ÷ LiteLLM) and writes
 # bench/results.md (machine, date, commit, command).
 #
 #   bench/run.sh                 build what is needed (incremental), then run (~3-4 minutes)
@@ -14,8 +15,15 @@
 #   - quota-upstream-sim: the streaming upstream (SSE, 50 ms between events)
 #   - quota-proxy with a pool of POOL_ACCOUNTS accounts on the nginx upstream (+1 on the simulator)
 #   - quota-proxy with SCALE_ACCOUNTS account files (start-up time to READY=1, then load)
+#   - the peer, when installed: LiteLLM's proxy (`litellm --config`, LITELLM_WORKERS uvicorn workers,
+#     master key, no database) with one OpenAI-compatible model on the same nginx upstream; it is
+#     started after the other throughput/latency runs and stopped again before the streaming runs.
+#     Install it with bench/install-litellm.sh (a virtualenv in bench/.venv-litellm), or point
+#     LITELLM at a litellm executable; LITELLM=none skips it.
 # What it measures:
 #   - requests/s with wrk -t1 -c32, p50/p99 latency with wrk -t1 -c1, CPU time per request
+#     (LiteLLM: shorter runs of LITELLM_DURATION s and a wrk --timeout of LITELLM_WRK_TIMEOUT, as it
+#     serves tens of requests per second; CPU of its whole process tree)
 #   - quota-proxy's peak RSS (VmHWM) after the load
 #   - streaming: time to first byte / first event / last byte, direct vs through the proxy
 #   - start-up: process start -> READY=1 (sd_notify) with SCALE_ACCOUNTS account files
@@ -23,6 +31,8 @@
 # Settings (environment): DURATION=10 WARMUP=2 ROUNDS=1 CONNECTIONS=32 POOL_ACCOUNTS=16
 #   SCALE_ACCOUNTS=10000 SCALE_DURATION=5 STARTUP_REPS=3 STREAM_REPS=10 STREAM_DELAY_MS=50
 #   NGINX_WORKERS=auto RESULTS=bench/results.md PYTHON=python3
+#   LITELLM=bench/.venv-litellm/bin/litellm LITELLM_DURATION=5 LITELLM_WARMUP=2 LITELLM_WORKERS=1
+#   LITELLM_WRK_TIMEOUT=30s LITELLM_START_TIMEOUT=90
 # Needs: swift (to build), wrk, nginx, python3 (standard library only), curl. wrk and nginx are
 # installed from Debian when missing (apt-get, as root or through sudo).
 set -euo pipefail
@@ -45,6 +55,13 @@ STREAM_DELAY_MS=${STREAM_DELAY_MS:-50}
 NGINX_WORKERS=${NGINX_WORKERS:-auto}
 RESULTS=${RESULTS:-$BENCH_DIR/results.md}
 PYTHON=${PYTHON:-python3}
+LITELLM=${LITELLM:-$BENCH_DIR/.venv-litellm/bin/litellm}
+LITELLM_DURATION=${LITELLM_DURATION:-5}
+LITELLM_WARMUP=${LITELLM_WARMUP:-2}
+LITELLM_WORKERS=${LITELLM_WORKERS:-1}
+LITELLM_WRK_TIMEOUT=${LITELLM_WRK_TIMEOUT:-30s}
+LITELLM_START_TIMEOUT=${LITELLM_START_TIMEOUT:-90}
+LITELLM_INSTALL_HINT="bench/install-litellm.sh (pip install 'litellm[proxy]' into bench/.venv-litellm)"
 BUILD=1
 WAIT_QUIET=0
 
@@ -52,7 +69,7 @@ for arg in "$@"; do
     case "$arg" in
         --no-build) BUILD=0 ;;
         --wait-quiet) WAIT_QUIET=1 ;;
-        --quick) DURATION=3 WARMUP=1 SCALE_DURATION=2 STARTUP_REPS=1 STREAM_REPS=3 ;;
+        --quick) DURATION=3 WARMUP=1 SCALE_DURATION=2 STARTUP_REPS=1 STREAM_REPS=3 LITELLM_DURATION=3 LITELLM_WARMUP=1 ;;
         -h | --help)
             sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
             exit 0
@@ -106,6 +123,26 @@ for product in quota-proxy quota-upstream-sim quota-proxyctl; do
     fi
 done
 
+# The optional peer: LiteLLM's proxy, when installed.
+LITELLM_STATUS=skipped
+LITELLM_REASON=
+LITELLM_VERSION=
+if [[ $LITELLM == none ]]; then
+    LITELLM_REASON="LITELLM=none"
+elif [[ -x $LITELLM ]]; then
+    LITELLM_STATUS=enabled
+    litellm_python=$(dirname "$LITELLM")/python
+    [[ -x $litellm_python ]] || litellm_python=$(head -n 1 "$LITELLM" | sed -n 's/^#! *//p' | cut -d' ' -f1)
+    LITELLM_VERSION=$("$litellm_python" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null || echo unknown)
+    log "LiteLLM peer: $LITELLM (litellm $LITELLM_VERSION, $LITELLM_WORKERS worker(s))"
+elif [[ $LITELLM != "$BENCH_DIR/.venv-litellm/bin/litellm" ]]; then
+    LITELLM_REASON="LITELLM=$LITELLM is not an executable file"
+    log "LiteLLM peer skipped: $LITELLM_REASON"
+else
+    LITELLM_REASON="LiteLLM is not installed; install it with $LITELLM_INSTALL_HINT"
+    log "LiteLLM peer skipped: not installed (to include it: bench/install-litellm.sh, then run again)"
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Work folder, processes, clean-up
 
@@ -127,9 +164,11 @@ BUSY_START=$("$PYTHON" "$BENCH_DIR/busy.py" 2 || true)
 log "work folder: $OUT"
 
 PIDS=()
+LITELLM_PID=
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
+    [[ -n $LITELLM_PID ]] && stop_litellm
     if ((${#PIDS[@]})); then
         for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
         for _ in $(seq 50); do
@@ -146,10 +185,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Four free loopback ports.
-read -r UP_PORT HOP_PORT PROXY_PORT SCALE_PORT < <("$PYTHON" -c '
+# Five free loopback ports.
+read -r UP_PORT HOP_PORT PROXY_PORT SCALE_PORT LITELLM_PORT < <("$PYTHON" -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 
@@ -212,11 +251,12 @@ proxy_dir() {
     printf '{"listen":{"host":"127.0.0.1","port":%d},"client_api_keys":["%s"]}\n' "$port" "$CLIENT_KEY" >"$dir/config.json"
 }
 
-# Process ids of a target (nginx: master and workers).
+# Process ids of a target and all its descendants (nginx: master and workers; LiteLLM: uvicorn and
+# its worker processes).
 target_pids() {
-    local pid=$1
+    local pid=$1 child
     echo "$pid"
-    pgrep -P "$pid" || true
+    for child in $(pgrep -P "$pid" || true); do target_pids "$child"; done
 }
 
 # utime+stime (clock ticks) of the given processes and their threads.
@@ -242,8 +282,8 @@ run_wrk() {
     local label=$1 url=$2 connections=$3 duration=$4
     shift 4
     local TIMEFORMAT='%3U %3S'
-    { time BENCH_LABEL=$label BENCH_KEY=$CLIENT_KEY BENCH_MODEL=$MODEL \
-        wrk -t1 -c"$connections" -d"${duration}s" --timeout 5s -s "$BENCH_DIR/post.lua" "$@" "$url" \
+    { time BENCH_LABEL=$label BENCH_KEY=${WRK_KEY:-$CLIENT_KEY} BENCH_MODEL=$MODEL \
+        wrk -t1 -c"$connections" -d"${duration}s" --timeout "${WRK_TIMEOUT:-5s}" -s "$BENCH_DIR/post.lua" "$@" "$url" \
         >"$OUT/wrk-$label.txt" 2>&1; } 2>"$OUT/wrk-$label.time" || die "wrk failed: $(tail -n 3 "$OUT/wrk-$label.txt")"
     local json
     json=$(sed -n 's/^BENCH_JSON //p' "$OUT/wrk-$label.txt")
@@ -251,13 +291,13 @@ run_wrk() {
     echo "$json"
 }
 
-# measure TARGET KIND ROUND URL PID CONNECTIONS DURATION: a warm-up run, then the measured run with
-# the target's CPU time around it; appends one line to metrics.jsonl.
+# measure TARGET KIND ROUND URL PID CONNECTIONS DURATION [WARMUP]: a warm-up run, then the measured
+# run with the CPU time of the target's process tree around it; appends one line to metrics.jsonl.
 measure() {
-    local target=$1 kind=$2 round=$3 url=$4 pid=$5 connections=$6 duration=$7
+    local target=$1 kind=$2 round=$3 url=$4 pid=$5 connections=$6 duration=$7 warmup=${8:-$WARMUP}
     local extra=()
     [[ $kind == latency ]] && extra=(--latency)
-    run_wrk "$target-$kind-r$round-warmup" "$url" "$connections" "$WARMUP" >/dev/null
+    run_wrk "$target-$kind-r$round-warmup" "$url" "$connections" "$warmup" >/dev/null
     local pids ours
     mapfile -t pids < <(target_pids "$pid")
     mapfile -t ours < <(for p in "${PIDS[@]}"; do target_pids "$p"; done)
@@ -281,6 +321,97 @@ measure() {
     log "$(printf '%-11s %-10s r%d: %s; other load %d%% of a core' "$target" "$kind" "$round" \
         "$(echo "$json" | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); e=sum(d["errors"].values()); print("%.0f req/s, p50 %.0f us, p99 %.0f us%s" % (d["rps"], d["p50_us"], d["p99_us"], ", %d ERRORS" % e if e else ""))')" \
         "$((other * 100 / $(getconf CLK_TCK) / duration))")"
+}
+
+# Starts LiteLLM's proxy on LITELLM_PORT with one OpenAI-compatible model on the nginx upstream and
+# waits until it answers 200 (it imports a lot: tens of seconds). Sets LITELLM_PID; on failure sets
+# LITELLM_REASON and returns 1 (the peer is optional: the run goes on without it).
+LITELLM_KEY=sk-bench-litellm-key
+# Whether a process runs (a child that exited stays a zombie until waited for: not running).
+running() {
+    [[ -r /proc/$1/stat && $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) != Z ]]
+}
+start_litellm() {
+    local dir="$OUT/litellm"
+    mkdir -p "$dir"
+    local workers=(--num_workers "$LITELLM_WORKERS")
+    # Several workers start slowly on a busy machine: uvicorn must not restart them meanwhile.
+    ((LITELLM_WORKERS > 1)) && workers+=(--timeout_worker_healthcheck "$LITELLM_START_TIMEOUT")
+    cat >"$dir/config.yaml" <<EOF
+# Written by bench/run.sh: the same nginx upstream as the other targets, as an OpenAI-compatible model.
+model_list:
+  - model_name: $MODEL
+    litellm_params:
+      model: openai/$MODEL
+      api_base: http://127.0.0.1:$UP_PORT/v1
+      api_key: sk-bench-upstream
+general_settings:
+  master_key: $LITELLM_KEY
+  disable_spend_logs: true
+  disable_error_logs: true
+litellm_settings:
+  telemetry: false
+  turn_off_message_logging: true
+EOF
+    # No database, no telemetry, no remote cost map / blog posts, no per-request access log, no .env.
+    (cd "$dir" && exec env -u DATABASE_URL -u DIRECT_URL -u REDIS_HOST -u REDIS_URL \
+        LITELLM_TELEMETRY=False LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOCAL_BLOG_POSTS=True \
+        LITELLM_LOG=ERROR LITELLM_MODE=PRODUCTION LITELLM_DONT_SHOW_FEEDBACK_BOX=true DISABLE_ADMIN_UI=True \
+        NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
+        "$LITELLM" --config "$dir/config.yaml" --host 127.0.0.1 --port "$LITELLM_PORT" \
+        "${workers[@]}" \
+        >"$OUT/litellm.stdout" 2>"$OUT/litellm.log") &
+    LITELLM_PID=$!
+    PIDS+=("$LITELLM_PID")
+    local url="http://127.0.0.1:$LITELLM_PORT/v1/chat/completions" code= started=$SECONDS
+    while ((SECONDS - started < LITELLM_START_TIMEOUT)); do
+        if ! running "$LITELLM_PID"; then
+            LITELLM_REASON="litellm exited during start-up: $(tail -n 3 "$OUT/litellm.log" | tr '\n' ' ')"
+            return 1
+        fi
+        code=$(curl -s -o "$OUT/litellm-answer.json" -w '%{http_code}' --max-time 10 -X POST \
+            -H 'Content-Type: application/json' -H "Authorization: Bearer $LITELLM_KEY" \
+            --data "$REQUEST_BODY" "$url" || true)
+        [[ $code == 200 ]] && break
+        sleep 0.5
+    done
+    if [[ $code != 200 ]]; then
+        LITELLM_REASON="litellm did not answer 200 within ${LITELLM_START_TIMEOUT} s (last: ${code:-none}; see $OUT/litellm.log)"
+        return 1
+    fi
+    LITELLM_START_S=$((SECONDS - started))
+    # LiteLLM re-serialises the answer (other key order, extra fields, its own model name): check
+    # that it is a chat.completion carrying the upstream's message, not the exact bytes.
+    if ! "$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = d.get("object") == "chat.completion" and d["choices"][0]["message"]["content"] == json.loads(sys.argv[2])["choices"][0]["message"]["content"]
+sys.exit(0 if ok else 1)' "$OUT/litellm-answer.json" "$ANSWER" 2>/dev/null; then
+        LITELLM_REASON="litellm answered something else: $(head -c 300 "$OUT/litellm-answer.json")"
+        return 1
+    fi
+}
+
+# Stops LiteLLM: TERM to its process tree (uvicorn stops its workers), KILL after 10 s.
+stop_litellm() {
+    local pid=$LITELLM_PID p tree=() alive
+    LITELLM_PID=
+    [[ -n $pid ]] || return 0
+    mapfile -t tree < <(target_pids "$pid")
+    kill -TERM "${tree[@]}" 2>/dev/null || true
+    for _ in $(seq 100); do
+        alive=0
+        for p in "${tree[@]}"; do
+            running "$p" && alive=1
+        done
+        ((alive)) || break
+        sleep 0.1
+    done
+    kill -KILL "${tree[@]}" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    local kept=()
+    for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+    PIDS=("${kept[@]}")
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +469,35 @@ printf '{"target":"proxy","kind":"memory","vmhwm_kib":%d,"vmrss_kib":%d}\n' \
     "$(kib "$PROXY_PID_proxy" VmHWM)" "$(kib "$PROXY_PID_proxy" VmRSS)" >>"$METRICS"
 
 # ---------------------------------------------------------------------------------------------
+# The peer: LiteLLM's proxy on the same upstream (once, shorter runs; stopped before streaming)
+
+if [[ $LITELLM_STATUS == enabled ]]; then
+    log "LiteLLM peer: starting litellm on :$LITELLM_PORT ($LITELLM_WORKERS worker(s); up to $LITELLM_START_TIMEOUT s)"
+    if start_litellm; then
+        log "LiteLLM answered after ${LITELLM_START_S} s; throughput (wrk -t1 -c$CONNECTIONS -d${LITELLM_DURATION}s --timeout $LITELLM_WRK_TIMEOUT) and latency (-c1)"
+        URL_LITELLM="http://127.0.0.1:$LITELLM_PORT/v1/chat/completions"
+        WRK_KEY=$LITELLM_KEY WRK_TIMEOUT=$LITELLM_WRK_TIMEOUT \
+            measure litellm throughput 1 "$URL_LITELLM" "$LITELLM_PID" "$CONNECTIONS" "$LITELLM_DURATION" "$LITELLM_WARMUP"
+        WRK_KEY=$LITELLM_KEY WRK_TIMEOUT=$LITELLM_WRK_TIMEOUT \
+            measure litellm latency 1 "$URL_LITELLM" "$LITELLM_PID" 1 "$LITELLM_DURATION" "$LITELLM_WARMUP"
+        litellm_hwm=0
+        for p in $(target_pids "$LITELLM_PID"); do
+            hwm=$(kib "$p" VmHWM 2>/dev/null || true)
+            litellm_hwm=$((litellm_hwm + ${hwm:-0}))
+        done
+        printf '{"target":"litellm","kind":"memory","vmhwm_kib":%d}\n' "$litellm_hwm" >>"$METRICS"
+        LITELLM_STATUS=measured
+    else
+        LITELLM_STATUS=failed
+        log "LiteLLM peer NOT measured: $LITELLM_REASON"
+    fi
+    stop_litellm
+fi
+"$PYTHON" -c 'import json, sys; print(json.dumps({"kind": "peer", "target": "litellm", "status": sys.argv[1],
+    "reason": sys.argv[2], "version": sys.argv[3], "workers": sys.argv[4], "start_s": sys.argv[5]}))' \
+    "$LITELLM_STATUS" "$LITELLM_REASON" "$LITELLM_VERSION" "$LITELLM_WORKERS" "${LITELLM_START_S:-}" >>"$METRICS"
+
+# ---------------------------------------------------------------------------------------------
 # Streaming: direct to the simulator vs through quota-proxy
 
 log "streaming: $STREAM_REPS requests each, direct and through quota-proxy"
@@ -379,6 +539,9 @@ printf '{"target":"proxy_scale","kind":"memory","vmhwm_kib":%d,"vmrss_kib":%d}\n
     --setting "connections=$CONNECTIONS" --setting "pool_accounts=$POOL_ACCOUNTS" \
     --setting "scale_accounts=$SCALE_ACCOUNTS" --setting "scale_duration_s=$SCALE_DURATION" \
     --setting "startup_reps=$STARTUP_REPS" --setting "stream_reps=$STREAM_REPS" \
-    --setting "stream_delay_ms=$STREAM_DELAY_MS" --setting "nginx_workers=$NGINX_WORKERS"
+    --setting "stream_delay_ms=$STREAM_DELAY_MS" --setting "nginx_workers=$NGINX_WORKERS" \
+    --setting "litellm_duration_s=$LITELLM_DURATION" --setting "litellm_warmup_s=$LITELLM_WARMUP" \
+    --setting "litellm_workers=$LITELLM_WORKERS"
 cp "$OUT/results.md" "$RESULTS"
+[[ $LITELLM_STATUS == skipped ]] && log "LiteLLM peer skipped ($LITELLM_REASON)"
 log "wrote $RESULTS (raw data in $OUT)"
