@@ -26,14 +26,17 @@ final class LoopRouting {
     var metrics: LoopMetrics
     /// Position of the loop in the group (part of request ids).
     let loopIndex: Int
-    /// Finished requests not yet handed to the request log writer (about a second's worth).
-    private var requestRecords: [RequestRecord] = []
-    /// Records not kept because the writer fell behind (``maximumBufferedRecords``).
+    /// Finished requests not yet handed to the request log writer (about a second's worth), already
+    /// encoded as JSON lines: one growing byte buffer costs far less memory and allocation than
+    /// thousands of records.
+    private var requestLog: [UInt8] = []
+    private var bufferedRecords = 0
+    /// Records not kept because the writer fell behind (``maximumBufferedBytes``).
     private var droppedRecords = 0
     private var nextRecordNumber: UInt64 = 0
 
-    /// Records buffered per loop before new ones are dropped (a stalled disk must not eat memory).
-    static let maximumBufferedRecords = 50_000
+    /// Encoded records buffered per loop before new ones are dropped (a stalled disk must not eat memory).
+    static let maximumBufferedBytes = 16 << 20
     /// Distinguishes request ids of this process from those of earlier runs.
     private static let processTag = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
 
@@ -154,20 +157,26 @@ final class LoopRouting {
 
     /// Buffers a finished request for the request log.
     func log(_ record: RequestRecord) {
-        guard requestRecords.count < Self.maximumBufferedRecords else {
+        guard requestLog.count < Self.maximumBufferedBytes else {
             droppedRecords += 1
             return
         }
-        requestRecords.append(record)
+        record.appendJSON(to: &requestLog)
+        requestLog.append(0x0A)
+        bufferedRecords += 1
     }
 
-    /// Hands over (and forgets) the buffered records and how many were dropped since the last call.
-    func drainRequestRecords() -> (records: [RequestRecord], dropped: Int) {
+    /// Hands over (and forgets) the encoded lines, how many records they hold and how many were
+    /// dropped since the last call.
+    func drainRequestLog() -> (lines: [UInt8], records: Int, dropped: Int) {
+        var lines: [UInt8] = []
+        swap(&lines, &requestLog)
+        requestLog.reserveCapacity(min(lines.count + lines.count / 4, Self.maximumBufferedBytes))
         defer {
-            requestRecords.removeAll(keepingCapacity: true)
+            bufferedRecords = 0
             droppedRecords = 0
         }
-        return (requestRecords, droppedRecords)
+        return (lines, bufferedRecords, droppedRecords)
     }
 
     /// Hands over (and forgets) the quota observed since the last call.

@@ -41,8 +41,11 @@ final class ProxyHTTPServer: Sendable {
                     // A connection that sends nothing for this long (idle keep-alive, or a stalled
                     // request) is closed; a response being relayed is not affected.
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: ProxyLimits.clientReadTimeout))
+                    // No outbound header validation: response headers are either the proxy's own or
+                    // an upstream's, which the HTTP parser already checked (no CR, LF or NUL).
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: true)
+                        withPipeliningAssistance: false, withServerUpgrade: nil, withErrorHandling: true,
+                        withOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(makeHandler())
                     track(channel)
                 }

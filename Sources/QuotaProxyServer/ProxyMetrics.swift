@@ -7,18 +7,27 @@ import Synchronization
 /// The proxy's Prometheus metrics (`GET /metrics`), built on swift-metrics with the swift-prometheus
 /// backend and a registry of its own.
 ///
-/// Request-path metrics (requests, upstream attempts, latency histograms) are swift-metrics
-/// `Counter`s and `Timer`s that each event loop creates once per label set and keeps in its
-/// ``LoopMetrics``: counting a request is an atomic add, a histogram observation an uncontended
-/// per-series lock — no registry lookup, no process-wide lock. State metrics (quota percentages,
-/// protected groups, active cooldowns, accounts) are gauges refreshed from the routing state when
-/// the page is scraped.
+/// Request-path metrics of low cardinality (requests by route/model/status, latency histograms by
+/// route) are swift-metrics `Counter`s and `Timer`s that each event loop creates once per label
+/// set and keeps in its ``LoopMetrics``: counting a request is an atomic add, a histogram
+/// observation an uncontended per-series lock — no registry lookup, no process-wide lock.
+/// Upstream attempts are labelled by account, and pools have tens of thousands of accounts: each
+/// loop counts them in a plain dictionary and the page adds the totals to registry counters when
+/// scraped, so a new account costs the request path a dictionary entry, not a registered series.
+/// State metrics (quota percentages, protected groups, active cooldowns, accounts) are gauges
+/// refreshed from the routing state when the page is scraped.
 final class ProxyMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
     /// State gauges set by the last scrape, so series of removed accounts can be dropped.
     private let stateGauges = Mutex<[GaugeKey: Prometheus.Gauge]>([:])
     private let warmupCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    /// Attempt counters registered so far, with the total already added to each.
+    private let exportedAttempts = Mutex<[AttemptKey: (counter: Prometheus.Counter, total: UInt64)]>([:])
+    /// Model labels admitted so far; past ``modelLabelLimit`` new models are counted as `other`
+    /// (clients choose model names; the series must stay bounded).
+    private let modelLabels = Mutex<Set<String>>([])
+    static let modelLabelLimit = 1000
 
     static let requestsTotal = "quota_proxy_requests_total"
     static let requestDuration = "quota_proxy_request_duration_seconds"
@@ -51,8 +60,14 @@ final class ProxyMetrics: Sendable {
             factory: factory)
     }
 
-    func attemptCounter(account: String, outcome: String) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: Self.upstreamAttempts, dimensions: [("account", account), ("outcome", outcome)], factory: factory)
+    /// The label for `model`: itself while fewer than ``modelLabelLimit`` models were seen, else `other`.
+    func modelLabel(_ model: String) -> String {
+        modelLabels.withLock { labels in
+            if labels.contains(model) { return model }
+            guard labels.count < Self.modelLabelLimit else { return "other" }
+            labels.insert(model)
+            return model
+        }
     }
 
     func requestTimer(route: String) -> CoreMetrics.Timer {
@@ -78,7 +93,20 @@ final class ProxyMetrics: Sendable {
 
     /// Refreshes the state gauges from one loop's routing state (all loops converge on the same
     /// accounts and cooldowns) and renders the page in the Prometheus text format.
-    func render(accounts: [Account], cooldowns: [CooldownEntry]) -> [UInt8] {
+    func render(accounts: [Account], cooldowns: [CooldownEntry], attempts: [AttemptKey: UInt64]) -> [UInt8] {
+        exportedAttempts.withLock { exported in
+            for (key, total) in attempts {
+                if let (counter, before) = exported[key] {
+                    if total > before { counter.increment(by: Int64(total - before)) }
+                    exported[key] = (counter, max(total, before))
+                } else {
+                    let counter = registry.makeCounter(
+                        name: Self.upstreamAttempts, labels: [("account", key.account), ("outcome", key.outcome)])
+                    counter.increment(by: Int64(total))
+                    exported[key] = (counter, total)
+                }
+            }
+        }
         var values: [GaugeKey: Double] = [:]
         var accountCounts: [GaugeKey: Double] = [:]
         for tier in ["primary", "fallback"] {
@@ -136,11 +164,18 @@ final class ProxyMetrics: Sendable {
     }
 }
 
-/// One event loop's cache of request-path metrics (see ``ProxyMetrics``). Loop-confined.
+/// An upstream attempt's labels.
+struct AttemptKey: Hashable, Sendable {
+    var account: String
+    var outcome: String
+}
+
+/// One event loop's request-path metrics (see ``ProxyMetrics``). Loop-confined.
 struct LoopMetrics {
     let shared: ProxyMetrics
     private var requests: [RequestKey: CoreMetrics.Counter] = [:]
-    private var attempts: [AttemptKey: CoreMetrics.Counter] = [:]
+    /// Attempts counted on this loop since start (exported when the page is scraped).
+    private(set) var attempts: [AttemptKey: UInt64] = [:]
     private var requestTimers: [String: CoreMetrics.Timer] = [:]
     private var upstreamTimers: [String: CoreMetrics.Timer] = [:]
 
@@ -151,11 +186,6 @@ struct LoopMetrics {
         var route: String
         var model: String
         var status: Int
-    }
-
-    private struct AttemptKey: Hashable {
-        var account: String
-        var outcome: String
     }
 
     init(shared: ProxyMetrics) {
@@ -169,7 +199,7 @@ struct LoopMetrics {
             counter.increment()
         } else {
             if requests.count >= Self.cacheLimit { requests.removeAll() }
-            let counter = shared.requestCounter(route: route, model: model, status: status)
+            let counter = shared.requestCounter(route: route, model: model.isEmpty ? model : shared.modelLabel(model), status: status)
             requests[key] = counter
             counter.increment()
         }
@@ -178,15 +208,7 @@ struct LoopMetrics {
 
     /// Counts one upstream attempt by outcome and records how long the upstream took.
     mutating func countAttempt(route: String, account: String, outcome: String, nanoseconds: Int64) {
-        let key = AttemptKey(account: account, outcome: outcome)
-        if let counter = attempts[key] {
-            counter.increment()
-        } else {
-            if attempts.count >= Self.cacheLimit { attempts.removeAll() }
-            let counter = shared.attemptCounter(account: account, outcome: outcome)
-            attempts[key] = counter
-            counter.increment()
-        }
+        attempts[AttemptKey(account: account, outcome: outcome), default: 0] += 1
         Self.timer(route, in: &upstreamTimers, make: shared.upstreamTimer).recordNanoseconds(nanoseconds)
     }
 

@@ -123,7 +123,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if route != .health && !(route == .metrics && settings.metricsArePublic) && !settings.authenticator.isOpen {
             let key = ClientKeyAuthenticator.presentedKey(
                 authorization: head.headers.first(name: "authorization"), apiKey: head.headers.first(name: "x-api-key"))
-            pending.clientKeyIndex = key.flatMap { settings.authenticator.matchingIndex($0.utf8) }
+            pending.clientKeyIndex = key.flatMap { settings.authenticator.matchingIndex($0) }
             if pending.clientKeyIndex == nil {
                 pending.rejection = Rejection(
                     status: .unauthorized, kind: .authentication,
@@ -161,12 +161,13 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             respond(context: context, status: .ok, body: modelList(context: context), keepAlive: keepAlive)
         case .metrics:
             countLocalAnswer(pending, status: .ok, context: context)
-            let routing = coordinator.routing(on: context.eventLoop)
-            let page = routing.metrics.shared.render(
-                accounts: routing.selector.pool.accounts, cooldowns: routing.cooldowns.activeEntries(now: Date()))
-            respond(
-                context: context, status: .ok, body: page, keepAlive: keepAlive,
-                contentType: "text/plain; version=0.0.4; charset=utf-8")
+            let coordinator = self.coordinator
+            let page = context.eventLoop.makeFutureWithTask { await coordinator.metricsPage() }
+            page.assumeIsolated().whenSuccess { [self] body in
+                respond(
+                    context: context, status: .ok, body: body, keepAlive: keepAlive,
+                    contentType: "text/plain; version=0.0.4; charset=utf-8")
+            }
         default:
             startExchange(route: route, pending: pending, anthropic: anthropic, keepAlive: keepAlive, context: context)
         }

@@ -31,6 +31,9 @@ public final class ProxyService: ManagedService {
 
     /// How often live quota and cooldowns are written, and account files are checked for changes.
     static let flushInterval: Duration = .seconds(1)
+    /// How often the request log buffers of the event loops are written: often enough that they
+    /// stay small under load (a quarter of a second of requests), rarely enough to batch.
+    static let requestLogInterval: Duration = .milliseconds(250)
     static let accountCheckInterval: Duration = .seconds(2)
 
     public init(context: ServiceRunner.Context) async throws {
@@ -116,7 +119,7 @@ public final class ProxyService: ManagedService {
                 await runPeriodically(every: { Self.flushInterval }) { await flusher.flush() }
             }
             tasks.addTask { [requestLog] in
-                await runPeriodically(every: { Self.flushInterval }) { await requestLog.flush() }
+                await runPeriodically(every: { Self.requestLogInterval }) { await requestLog.flush() }
             }
             tasks.addTask { [self] in
                 await runPeriodically(every: { Self.accountCheckInterval }) { self.reloadAccounts() }

@@ -42,41 +42,49 @@ final class RequestLogFlusher: Sendable {
     /// Writes what the loops buffered since the last call. Returns the number of records written.
     @discardableResult
     func flush(sync: Bool = false) async -> Int {
-        let drained = await coordinator.collect { $0.drainRequestRecords() }
-        var records = offLoop.withLock { pending in
+        let drained = await coordinator.collect { $0.drainRequestLog() }
+        let warmups = offLoop.withLock { pending in
             defer { pending.removeAll() }
             return pending
         }
-        var dropped = 0
-        for (loopRecords, loopDropped) in drained {
-            records += loopRecords
-            dropped += loopDropped
+        var batches = drained.map(\.lines).filter { !$0.isEmpty }
+        var records = drained.reduce(0) { $0 + $1.records }
+        if !warmups.isEmpty {
+            var lines: [UInt8] = []
+            for record in warmups.sorted(by: { $0.time < $1.time }) {
+                record.appendJSON(to: &lines)
+                lines.append(0x0A)
+            }
+            batches.append(lines)
+            records += warmups.count
         }
+        let dropped = drained.reduce(0) { $0 + $1.dropped }
         if dropped > 0 {
             logger.warning("request log: \(dropped) records were dropped because writing fell behind")
         }
-        guard !records.isEmpty || sync else { return 0 }
-        records.sort { $0.time < $1.time }
+        guard !batches.isEmpty || sync else { return 0 }
         return await withCheckedContinuation { continuation in
             NIOThreadPool.singleton.submit { _ in
-                continuation.resume(returning: self.write(records, sync: sync))
+                continuation.resume(returning: self.write(batches, records: records, sync: sync))
             }
         }
     }
 
-    private func write(_ records: [RequestRecord], sync: Bool) -> Int {
+    /// Each batch holds one loop's lines in time order; across loops lines may interleave by up to
+    /// a flush interval, which readers (``RequestLogReader``) put back in order.
+    private func write(_ batches: [[UInt8]], records: Int, sync: Bool) -> Int {
         do {
             try writer.withLock { writer throws(RequestLogError) in
-                if !records.isEmpty { try writer.append(records) }
+                for batch in batches { try writer.appendEncoded(batch) }
                 if sync { try writer.sync() }
             }
             if failing.exchange(false, ordering: .relaxed) {
                 logger.notice("request log: writing works again")
             }
-            return records.count
+            return records
         } catch {
             if !failing.exchange(true, ordering: .relaxed) {
-                logger.error("request log: \(error); \(records.count) records lost, requests are still served")
+                logger.error("request log: \(error); \(records) records lost, requests are still served")
             }
             return 0
         }

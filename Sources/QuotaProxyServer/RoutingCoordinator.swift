@@ -75,6 +75,19 @@ final class RoutingCoordinator: Sendable {
         return results
     }
 
+    /// The Prometheus page: attempt counts summed over the loops, state from the first loop.
+    func metricsPage() async -> [UInt8] {
+        var attempts: [AttemptKey: UInt64] = [:]
+        for counts in await collect({ $0.metrics.attempts }) {
+            attempts.merge(counts, uniquingKeysWith: +)
+        }
+        let first = try? await withFirst { routing in
+            (routing.metrics.shared, routing.selector.pool.accounts, routing.cooldowns.activeEntries(now: Date()))
+        }
+        guard let (metrics, accounts, cooldowns) = first else { return [] }
+        return metrics.render(accounts: accounts, cooldowns: cooldowns, attempts: attempts)
+    }
+
     /// Runs `body` on the first loop (for reads that any copy can answer).
     func withFirst<T: Sendable>(_ body: @escaping @Sendable (LoopRouting) -> T) async throws -> T {
         let loop = eventLoops[0]

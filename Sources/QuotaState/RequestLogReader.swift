@@ -55,6 +55,11 @@ public struct RequestLogReader: Sendable {
             if !full { page.records.append(record) }
             return true
         }
+        // The proxy appends each event loop's batch in turn, so lines of different loops can be
+        // out of order by up to a flush interval: put the page in time order (stable for ties).
+        page.records = page.records.enumerated()
+            .sorted { $0.element.time != $1.element.time ? $0.element.time > $1.element.time : $0.offset < $1.offset }
+            .map(\.element)
         page.logExists = outcome.exists
         page.skippedLines += outcome.tornLines
         page.matchingCount = outcome.completed ? count : nil

@@ -110,6 +110,61 @@ public final class RequestLogWriter: Sendable {
         }
     }
 
+    /// Appends records already encoded with ``RequestRecord/appendJSON(to:)``, each line ending in
+    /// a line break (the proxy encodes on its event loops and hands over bytes). Rotation happens
+    /// between lines, as for ``append(_:)``; a line longer than `maxFileBytes` is dropped and
+    /// counted in ``droppedRecords``.
+    public func appendEncoded(_ lines: [UInt8]) throws(RequestLogError) {
+        guard !lines.isEmpty else { return }
+        try state.withLock { (state: inout State) throws(RequestLogError) in
+            if state.fd < 0 { try open(&state) }
+            var failure: RequestLogError?
+            lines.withUnsafeBytes { all in
+                do throws(RequestLogError) {
+                    var start = 0
+                    while start < all.count {
+                        if state.needsLineBreak {
+                            var lineBreak: [UInt8] = [0x0A]
+                            try write(&lineBreak, state: &state)
+                        }
+                        let room = maxFileBytes - state.size
+                        var end = all.count
+                        if end - start > room {
+                            // The whole lines that still fit in this file.
+                            end = start
+                            var index = min(start + room, all.count) - 1
+                            while index >= start {
+                                if all[index] == 0x0A {
+                                    end = index + 1
+                                    break
+                                }
+                                index -= 1
+                            }
+                        }
+                        if end == start {
+                            if state.size > 0 {
+                                try rotate(&state)
+                                if state.fd < 0 { try open(&state) }
+                                continue
+                            }
+                            // Longer than a whole file: skip the line.
+                            var next = start
+                            while next < all.count && all[next] != 0x0A { next += 1 }
+                            start = next + 1
+                            state.droppedRecords += 1
+                            continue
+                        }
+                        try writeBytes(UnsafeRawBufferPointer(rebasing: all[start..<end]), state: &state)
+                        start = end
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+        }
+    }
+
     /// Flushes appended records to disk (`fdatasync`).
     public func sync() throws(RequestLogError) {
         try state.withLock { (state: inout State) throws(RequestLogError) in
@@ -194,31 +249,34 @@ public final class RequestLogWriter: Sendable {
     /// One `write(2)` of `pending` (more only if the kernel writes less), then empties it.
     private func write(_ pending: inout [UInt8], state: inout State) throws(RequestLogError) {
         guard !pending.isEmpty else { return }
+        defer { pending.removeAll(keepingCapacity: true) }
+        var failure: RequestLogError?
+        pending.withUnsafeBytes { raw in
+            do throws(RequestLogError) { try writeBytes(raw, state: &state) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    private func writeBytes(_ raw: UnsafeRawBufferPointer, state: inout State) throws(RequestLogError) {
+        guard raw.count > 0 else { return }
         let fd = state.fd
-        let failure: Int32? = pending.withUnsafeBytes { raw -> Int32? in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += written
+        var offset = 0
+        while offset < raw.count {
+            let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if written < 0 {
+                let failure = errno
+                if failure == EINTR { continue }
+                // Part of the batch may be on disk, ending in a torn line: resync the size and
+                // start the next write on a new line.
+                var info = stat()
+                if fstat(fd, &info) == 0 { state.size = Int(info.st_size) }
+                state.needsLineBreak = true
+                throw .writeFailed(path: currentPath, step: "write", errno: failure)
             }
-            return nil
+            offset += written
         }
-        if let failure {
-            // Part of the batch may be on disk, ending in a torn line: resync the size and start the
-            // next write on a new line.
-            var info = stat()
-            if fstat(fd, &info) == 0 { state.size = Int(info.st_size) }
-            state.needsLineBreak = true
-            pending.removeAll()
-            throw .writeFailed(path: currentPath, step: "write", errno: failure)
-        }
-        state.size += pending.count
+        state.size += raw.count
         state.needsLineBreak = false
-        pending.removeAll(keepingCapacity: true)
     }
 
     /// Shifts the files by one, drops the oldest, and opens a fresh `requests.jsonl`.

@@ -97,6 +97,51 @@ struct RequestLogStoreTests {
         #expect(current.hasSuffix(record(249).jsonLine() + "\n"))
     }
 
+    @Test func preEncodedLinesRotateBetweenLinesAndReadBackInTimeOrder() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let state = StateDirectory(path: dir.path)
+        let lineBytes = record(100).jsonLine().utf8.count + 1
+        let maxFileBytes = lineBytes * 4 + 10
+        let writer = state.requestLogWriter(maxFileBytes: maxFileBytes, maxFiles: 3)
+        func encoded(_ numbers: [Int]) -> [UInt8] {
+            var lines: [UInt8] = []
+            for number in numbers {
+                record(number).appendJSON(to: &lines)
+                lines.append(0x0A)
+            }
+            return lines
+        }
+        // Two "event loops" per flush, each batch in time order, interleaving in time.
+        for flush in 0..<3 {
+            let first = 100 + flush * 6
+            try writer.appendEncoded(encoded([first, first + 2, first + 4]))
+            try writer.appendEncoded(encoded([first + 1, first + 3, first + 5]))
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: state.requestLogPath).sorted()
+        #expect(files == ["requests.1.jsonl", "requests.2.jsonl", "requests.jsonl"])
+        for file in files {
+            let text = try String(contentsOfFile: state.requestLogPath + "/" + file, encoding: .utf8)
+            #expect(text.utf8.count <= maxFileBytes)
+            #expect(text.hasSuffix("\n") && text.split(separator: "\n").allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") })
+        }
+        let all = try state.requestLog.records()
+        #expect(all.count >= 8)
+        #expect(all.map(\.id) == all.sorted { $0.time > $1.time }.map(\.id), "newest first across loop batches")
+        #expect(all.first?.id == "r-117")
+
+        // A line longer than a whole file is dropped, the lines around it are kept.
+        var huge = record(500)
+        huge.error = String(repeating: "x", count: maxFileBytes)
+        var lines = encoded([501])
+        huge.appendJSON(to: &lines)
+        lines.append(0x0A)
+        lines += encoded([502])
+        try writer.appendEncoded(lines)
+        #expect(writer.droppedRecords == 1)
+        #expect(try state.requestLog.records(limit: 2).map(\.id) == ["r-502", "r-501"])
+    }
+
     @Test func aNewWriterAppendsAfterARestartAndKnowsTheSize() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -45,14 +45,26 @@ public struct UsageScanner: Sendable, Equatable {
         case input, output
     }
 
-    /// The key names (without quotes) and the field each one fills.
-    private static let names: [(bytes: [UInt8], field: Field)] = [
-        (Array("prompt_tokens".utf8), .input),
-        (Array("completion_tokens".utf8), .output),
-        (Array("input_tokens".utf8), .input),
-        (Array("output_tokens".utf8), .output),
-    ]
+    /// The key names (without quotes), by candidate bit; bits 0 and 2 fill the input count.
+    private static let names: (StaticString, StaticString, StaticString, StaticString) = (
+        "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens"
+    )
     private static let allCandidates: UInt8 = 0b1111
+
+    @inline(__always)
+    private static func name(_ bit: Int) -> StaticString {
+        switch bit {
+        case 0: names.0
+        case 1: names.1
+        case 2: names.2
+        default: names.3
+        }
+    }
+
+    @inline(__always)
+    private static func field(_ bit: Int) -> Field {
+        bit == 0 || bit == 2 ? .input : .output
+    }
 
     public init() {}
 
@@ -86,7 +98,12 @@ public struct UsageScanner: Sendable, Equatable {
                     }
                 }
             case .outside:
-                if byte == 0x22 { openString() }
+                if byte == 0x22 {
+                    openString()
+                } else {
+                    // Between tokens: skip to the next quote.
+                    while index < count, bytes[index] != 0x22 { index += 1 }
+                }
             case .afterKey(let field):
                 if byte == 0x3A {
                     state = .afterColon(field)
@@ -133,8 +150,9 @@ public struct UsageScanner: Sendable, Equatable {
     }
 
     private mutating func narrow(_ byte: UInt8) {
-        for (bit, name) in Self.names.enumerated() where candidates & (1 << bit) != 0 {
-            if length >= name.bytes.count || name.bytes[length] != byte {
+        for bit in 0..<4 where candidates & (1 << bit) != 0 {
+            let name = Self.name(bit)
+            if length >= name.utf8CodeUnitCount || name.utf8Start[length] != byte {
                 candidates &= ~(1 << bit)
             }
         }
@@ -143,8 +161,8 @@ public struct UsageScanner: Sendable, Equatable {
 
     private func closeString() -> State {
         guard candidates != 0 else { return .outside }
-        for (bit, name) in Self.names.enumerated() where candidates & (1 << bit) != 0 && name.bytes.count == length {
-            return .afterKey(name.field)
+        for bit in 0..<4 where candidates & (1 << bit) != 0 && Self.name(bit).utf8CodeUnitCount == length {
+            return .afterKey(Self.field(bit))
         }
         return .outside
     }

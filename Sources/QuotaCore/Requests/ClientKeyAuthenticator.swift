@@ -32,6 +32,13 @@ public struct ClientKeyAuthenticator: Sendable {
         return found >= 0 ? found : nil
     }
 
+    /// ``matchingIndex(_:)`` for the key as a header gave it (the per-request path: no generics,
+    /// no copy of the key).
+    public func matchingIndex(_ presented: String) -> Int? {
+        var presented = presented
+        return presented.withUTF8 { bytes in matchingIndex(bytes) }
+    }
+
     /// 1 when equal, 0 otherwise, touching every byte of `key` regardless of where they differ.
     static func constantTimeEquals(_ key: [UInt8], _ presented: some Collection<UInt8>) -> UInt8 {
         var difference = UInt8(truncatingIfNeeded: key.count ^ presented.count)
