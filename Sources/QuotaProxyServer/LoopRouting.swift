@@ -20,6 +20,8 @@ final class LoopRouting {
     var accountsWithFailures: Set<String> = []
     /// Bumped whenever the cooldown book changes, so the flusher knows when to persist it.
     var cooldownRevision: UInt64 = 0
+    /// When each account was last sent a request from this loop (unix seconds), for `accounts list`.
+    var lastUsed: [String: Double] = [:]
     /// Request counters for `status`.
     var counters = Counters()
     /// This loop's cache of Prometheus series.

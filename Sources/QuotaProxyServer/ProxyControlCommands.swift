@@ -21,8 +21,22 @@ struct ProxyControlCommands {
         }
         router.register("accounts", summary: "the accounts as the proxy routes them (live quota), secrets masked") { _ in
             let accounts = try await service.coordinator.withFirst { $0.selector.pool.accounts }
+            var lastUsed: [String: Double] = [:]
+            for perLoop in await service.coordinator.collect({ $0.lastUsed }) {
+                lastUsed.merge(perLoop) { max($0, $1) }
+            }
             return [
-                "accounts": .array(accounts.map(AccountCatalog.maskedJSON)),
+                "accounts": .array(
+                    accounts.map { account in
+                        var json = AccountCatalog.maskedJSON(account)
+                        if case .object(var fields) = json {
+                            fields["last_used"] = lastUsed[account.id].map {
+                                .string(Timestamp.format(Date(timeIntervalSince1970: $0)))
+                            } ?? .null
+                            json = .object(fields)
+                        }
+                        return json
+                    }),
                 "skipped_files": .array(
                     service.catalog.snapshot.problems.map { ["path": .string($0.path), "reason": .string($0.message)] }),
             ]

@@ -146,6 +146,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private func send(to index: Int) {
         let account = routing.account(at: index)
         tried.insert(account.id)
+        routing.lastUsed[account.id] = startedAt.timeIntervalSince1970
         guard let origin = routing.origin(of: account) else {
             record(
                 .serviceError, accountID: account.id, detail: "base_url \(account.baseURL) is not a usable URL", status: nil,

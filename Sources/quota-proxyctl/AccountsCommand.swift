@@ -21,7 +21,8 @@ struct AccountsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The accounts as the proxy routes them: tier, quota, protection, cooldowns.")
+            abstract: "The accounts as the proxy routes them: tier, quota, protection, cooldowns, last use.",
+            discussion: "LAST USED is when the proxy last sent the account a request since it started.")
         @OptionGroup var options: ControlOptions
 
         func run() async throws {
@@ -38,6 +39,7 @@ struct AccountsCommand: AsyncParsableCommand {
                 cooling[account, default: []].append("\(what) \(entry["seconds_left"]?.intValue ?? 0)s")
             }
             var rows: [[String]] = []
+            let now = Date()
             for account in listing["accounts"]?.arrayValue ?? [] {
                 let id = account["id"]?.stringValue ?? "?"
                 let quota = (account["quota"]?.arrayValue ?? []).map { model -> String in
@@ -52,16 +54,23 @@ struct AccountsCommand: AsyncParsableCommand {
                     quota.isEmpty ? "no quota data" : quota.joined(separator: ", "),
                     (account["protected_models"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ","),
                     cooling[id]?.joined(separator: ", ") ?? "",
+                    Self.lastUsed(account["last_used"]?.stringValue, now: now),
                     account["secret"]?.stringValue ?? "",
                 ])
             }
             print(
                 TerminalOutput.table(
-                    rows, header: ["ID", "LABEL", "PROVIDER", "TIER", "STATE", "QUOTA", "PROTECTED", "COOLDOWNS", "SECRET"]),
+                    rows, header: ["ID", "LABEL", "PROVIDER", "TIER", "STATE", "QUOTA", "PROTECTED", "COOLDOWNS", "LAST USED", "SECRET"]),
                 terminator: "")
             for skipped in listing["skipped_files"]?.arrayValue ?? [] {
                 ControlCall.printError("skipped \(skipped["path"]?.stringValue ?? ""): \(skipped["reason"]?.stringValue ?? "")")
             }
+        }
+
+        /// `12s ago`, `4m10s ago`, or `never` (since the proxy started).
+        static func lastUsed(_ text: String?, now: Date) -> String {
+            guard let text, let date = Timestamp.parse(text) else { return "never" }
+            return TerminalOutput.duration(seconds: max(0, Int(now.timeIntervalSince(date)))) + " ago"
         }
     }
 

@@ -1,5 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import Glibc
+import NIOCore
+import NIOHTTP1
+import QuotaControl
 import QuotaCore
 import QuotaState
 import QuotaTestSupport
@@ -32,6 +36,7 @@ struct ProxyCtlTests {
         #expect(list.output.contains("listed") && list.output.contains("ops@example.com") && list.output.contains("sk-l…t-01"))
         #expect(list.output.contains("no quota data"))
         #expect(!list.output.contains("sk-listed-secret-01"), "secrets are masked")
+        #expect(list.output.contains("LAST USED") && list.output.contains("never"))
 
         let keyFile = env.dir.path + "/key.txt"
         try Data("sk-added-secret-0002\n".utf8).write(to: URL(fileURLWithPath: keyFile))
@@ -65,6 +70,19 @@ struct ProxyCtlTests {
         let refresh = try await ctl(env, ["refresh"])
         #expect(refresh.status == 3, "the refresher is not running")
         #expect(refresh.error.contains("not running"))
+
+        // One proxied request (last: it also gives the account quota data): it shows when it was last used.
+        let status = try await env.control("proxy").send("status")
+        let listen = try #require(status["details"]?["listen"]?.stringValue)
+        var request = HTTPClientRequest(url: "http://\(listen)/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer change-me")
+        request.body = .bytes(ByteBuffer(string: #"{"model":"gpt-4o-mini","messages":[]}"#))
+        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .ok)
+        let used = try await ctl(env, ["accounts", "list"])
+        #expect(used.output.contains("s ago") && !used.output.contains("never"), "\(used.output)")
+        let usedJSON = try await ctl(env, ["accounts", "list", "--json"])
+        #expect(usedJSON.output.contains("\"last_used\""))
         await env.stop()
     }
 
