@@ -118,7 +118,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         case .unavailable(let report):
             if shouldMint(report) {
                 mintTried = true
-                hooks.mintFallback(route.provider, context.eventLoop).whenComplete { [self] result in
+                hooks.mintFallback(route.provider, context.eventLoop).assumeIsolated().whenComplete { [self] result in
                     guard case .selecting = state else { return }
                     if case .success(true) = result {
                         attemptNext()

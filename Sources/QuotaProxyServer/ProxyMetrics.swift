@@ -39,6 +39,20 @@ final class ProxyMetrics: Sendable {
     static let cooldownsActive = "quota_proxy_cooldowns_active"
     static let accounts = "quota_proxy_accounts"
 
+    /// Name and help text of a series registered directly with the registry.
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
+        let (metric, unit, help): (String, String, String) =
+            switch name {
+            case upstreamAttempts: ("upstream_attempts", "total", "Requests sent to upstream accounts, by account and outcome.")
+            case quotaPercentage: ("quota", "percentage", "Remaining quota of an account for a model (latest figure).")
+            case protectedGroup: ("protected", "", "1 for each protection group an account does not serve (Quota Protection).")
+            case cooldownsActive: ("cooldowns", "active", "Accounts (or account and group pairs) cooling down, by reason.")
+            case accounts: ("accounts", "", "Accounts by tier and state.")
+            default: (String(name.dropFirst("quota_proxy_".count)), "", "")
+            }
+        return MetricNameDescriptor(namespace: "quota_proxy", metricName: metric, unitName: unit, helpText: help)
+    }
+
     /// Latency buckets from 1 ms (a local answer) to 5 minutes (a long generation).
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -101,7 +115,8 @@ final class ProxyMetrics: Sendable {
                     exported[key] = (counter, max(total, before))
                 } else {
                     let counter = registry.makeCounter(
-                        name: Self.upstreamAttempts, labels: [("account", key.account), ("outcome", key.outcome)])
+                        descriptor: Self.descriptor(Self.upstreamAttempts),
+                        labels: [("account", key.account), ("outcome", key.outcome)])
                     counter.increment(by: Int64(total))
                     exported[key] = (counter, total)
                 }
@@ -138,7 +153,7 @@ final class ProxyMetrics: Sendable {
                 gauges[key] = nil
             }
             for (key, value) in values {
-                let gauge = gauges[key] ?? registry.makeGauge(name: key.name, labels: key.labels)
+                let gauge = gauges[key] ?? registry.makeGauge(descriptor: Self.descriptor(key.name), labels: key.labels)
                 gauges[key] = gauge
                 gauge.set(value)
             }

@@ -30,9 +30,10 @@ struct QuotaFlusher: Sendable {
             (routing.cooldownRevision, routing.cooldowns)
         }
         let evaluator = self.evaluator()
+        let figures = merged
         return await withCheckedContinuation { continuation in
             NIOThreadPool.singleton.submit { _ in
-                continuation.resume(returning: write(merged, cooldowns: cooldowns, evaluator: evaluator))
+                continuation.resume(returning: write(figures, cooldowns: cooldowns, evaluator: evaluator))
             }
         }
     }

@@ -63,9 +63,11 @@ final class RequestLogFlusher: Sendable {
             logger.warning("request log: \(dropped) records were dropped because writing fell behind")
         }
         guard !batches.isEmpty || sync else { return 0 }
+        let written = batches
+        let count = records
         return await withCheckedContinuation { continuation in
             NIOThreadPool.singleton.submit { _ in
-                continuation.resume(returning: self.write(batches, records: records, sync: sync))
+                continuation.resume(returning: self.write(written, records: count, sync: sync))
             }
         }
     }
