@@ -51,7 +51,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private let route: ProxyRoute
     private let head: HTTPRequestHead
     private let body: ByteBuffer
+    /// The model sent upstream (after `model_aliases`).
     private let model: String
+    /// The model the client asked for.
+    private let requestedModel: String
     private let group: String
     private let keepAlive: Bool
     private let receivedAt: NIODeadline
@@ -80,7 +83,8 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     init(
         context: ChannelHandlerContext, routing: LoopRouting, coordinator: RoutingCoordinator, hooks: ProxyHooks,
-        route: ProxyRoute, head: HTTPRequestHead, body: ByteBuffer, model: String, group: String, keepAlive: Bool,
+        route: ProxyRoute, head: HTTPRequestHead, body: ByteBuffer, model: String, requestedModel: String, group: String,
+        keepAlive: Bool,
         receivedAt: NIODeadline, clientKey: String?, onFinish: @escaping (_ keepAlive: Bool) -> Void
     ) {
         self.context = context
@@ -91,6 +95,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         self.head = head
         self.body = body
         self.model = model
+        self.requestedModel = requestedModel
         self.group = group
         self.keepAlive = keepAlive
         self.receivedAt = receivedAt
@@ -488,13 +493,13 @@ final class ProxyExchange: UpstreamResponseDelegate {
             routing.metrics.countAttempt(route: route.name, account: attempt.accountID, outcome: outcome, nanoseconds: elapsed.nanoseconds)
         }
         routing.metrics.countRequest(
-            route: route.name, model: modelIsUnserved ? "other" : model, status: status, nanoseconds: total.nanoseconds)
+            route: route.name, model: modelIsUnserved ? "other" : requestedModel, status: status, nanoseconds: total.nanoseconds)
 
         let settings = routing.settings.requestLog
         guard settings.enabled else { return }
         var record = RequestRecord(
             id: routing.makeRequestID(), time: startedAt, kind: .proxy, clientKey: clientKey,
-            wireProtocol: route.provider.rawValue, route: route.name, model: model, mappedModel: model, group: group,
+            wireProtocol: route.provider.rawValue, route: route.name, model: requestedModel, mappedModel: model, group: group,
             account: attempt?.accountID, attempts: attempts, status: status, durationMs: Self.milliseconds(total),
             ttfbMs: firstByteAt.map { Self.milliseconds($0 - receivedAt) }, stream: isStream,
             inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, error: error)

@@ -174,12 +174,17 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startExchange(route: ProxyRoute, pending: Pending, anthropic: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
-        let body = pending.body ?? context.channel.allocator.buffer(capacity: 0)
+        var body = pending.body ?? context.channel.allocator.buffer(capacity: 0)
         let scan = body.withUnsafeReadableBytes { ModelFieldScanner.scan($0) }
+        let requestedModel: String
         let model: String
         switch scan {
         case .success(let match):
-            model = match.model
+            requestedModel = match.model
+            model = coordinator.routing(on: context.eventLoop).settings.modelAliases[match.model] ?? match.model
+            if model != requestedModel {
+                body = Self.replacingModel(in: body, range: match.valueRange, with: model, allocator: context.channel.allocator)
+            }
         case .failure(let failure):
             coordinator.routing(on: context.eventLoop).counters.rejected += 1
             countLocalAnswer(pending, status: .badRequest, context: context)
@@ -192,7 +197,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         routing.counters.requests += 1
         let exchange = ProxyExchange(
             context: context, routing: routing, coordinator: coordinator, hooks: hooks, route: route,
-            head: pending.head, body: body, model: model, group: routing.settings.normalizer.group(for: model),
+            head: pending.head, body: body, model: model, requestedModel: requestedModel,
+            group: routing.settings.normalizer.group(for: model),
             keepAlive: keepAlive, receivedAt: pending.receivedAt,
             clientKey: pending.clientKeyIndex.map { routing.settings.clientKeyNames[$0] }
         ) { [weak self] keepAlive in
@@ -202,9 +208,27 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         exchange.start()
     }
 
+    /// The body with the `model` value (its bytes at `range`, quotes included) replaced: the only
+    /// change the proxy makes to a body (`model_aliases`).
+    static func replacingModel(in body: ByteBuffer, range: Range<Int>, with model: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let quoted = "\"" + ClientErrorBody.escape(model) + "\""
+        var rewritten = allocator.buffer(capacity: body.readableBytes - range.count + quoted.utf8.count)
+        var before = body.getSlice(at: body.readerIndex, length: range.lowerBound)!
+        var after = body.getSlice(at: body.readerIndex + range.upperBound, length: body.readableBytes - range.upperBound)!
+        rewritten.writeBuffer(&before)
+        rewritten.writeString(quoted)
+        rewritten.writeBuffer(&after)
+        return rewritten
+    }
+
     private func modelList(context: ChannelHandlerContext) -> [UInt8] {
-        let selector = coordinator.routing(on: context.eventLoop).selector
-        let names = Set(selector.modelsServed(provider: .openai) + selector.modelsServed(provider: .anthropic)).sorted()
+        let routing = coordinator.routing(on: context.eventLoop)
+        let selector = routing.selector
+        var served = Set(selector.modelsServed(provider: .openai) + selector.modelsServed(provider: .anthropic))
+        for (alias, mapped) in routing.settings.modelAliases where served.contains(mapped) {
+            served.insert(alias)
+        }
+        let names = served.sorted()
         let data = names.map { #"{"id":"\#(ClientErrorBody.escape($0))","object":"model","owned_by":"quota-proxy"}"# }
         return Array(#"{"object":"list","data":[\#(data.joined(separator: ","))]}"#.utf8)
     }

@@ -8,6 +8,8 @@ struct RoutingSettings: Sendable {
     var requestLog: QuotaProxyConfiguration.RequestLog
     /// `GET /metrics` without a client key.
     var metricsArePublic: Bool
+    /// Client model name → upstream model name (`model_aliases`).
+    var modelAliases: [String: String]
     var strategy: QuotaProxyConfiguration.RoutingStrategy
     var maxAttempts: Int
     var disableFallback: Bool
@@ -23,6 +25,7 @@ struct RoutingSettings: Sendable {
         clientKeyNames = configuration.clientAPIKeys.map(SecretMasker.mask)
         requestLog = configuration.requestLog
         metricsArePublic = configuration.metrics.isPublic
+        modelAliases = configuration.modelAliases
         strategy = configuration.routing.strategy
         maxAttempts = configuration.routing.maxAttempts
         disableFallback = configuration.routing.disableFallback

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import QuotaControl
 import QuotaCore
+import QuotaState
 import QuotaTestSupport
 import Testing
 import UpstreamSimulator
@@ -257,6 +258,33 @@ struct ProxyRoutingTests {
         #expect(first.upperBound <= health.lowerBound && health.upperBound <= last.lowerBound, "answers in request order")
         #expect(outcome.closed, "Connection: close on the last request closes the connection")
         #expect(try await env.requests(to: "sk-pipeline-00001") == 2)
+        await env.stop()
+    }
+
+    @Test func aModelAliasRewritesOnlyTheModelAndIsLogged() async throws {
+        let env = try await ProxyEnvironment.start(
+            keys: [Self.key("sk-alias-00000001")], config: ["model_aliases": ["house-model": "gpt-4o-mini"]]
+        ) { url in
+            [.simulated("acc", key: "sk-alias-00000001", baseURL: url, models: ["gpt-4o-mini"])]
+        }
+        let body = #"{"messages":[{"role":"user","content":"the \"house-model\" stays here"}],"model" : "house-model","n":1}"#
+        let answer = try await env.send("/v1/chat/completions", body: body)
+        #expect(answer.status == 200, "\(answer.body)")
+        let forwarded = try await env.simulatorState.stats(forKey: "sk-alias-00000001").lastRequest?.body
+        #expect(
+            forwarded == #"{"messages":[{"role":"user","content":"the \"house-model\" stays here"}],"model" : "gpt-4o-mini","n":1}"#,
+            "only the model value changes")
+        let models = try await env.send(.GET, "/v1/models")
+        #expect(models.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["gpt-4o-mini", "house-model"])
+        // The request log keeps both names.
+        let log = StateDirectory(path: env.statePath).requestLog
+        var records: [RequestRecord] = []
+        _ = await env.eventually {
+            records = (try? log.records()) ?? []
+            return !records.isEmpty
+        }
+        #expect(records.first?.model == "house-model" && records.first?.mappedModel == "gpt-4o-mini")
+        #expect(records.first?.group == "gpt-4o-mini")
         await env.stop()
     }
 }

@@ -43,6 +43,7 @@ struct ConfigurationParserTests {
         #expect(config.requestLog.enabled && !config.requestLog.includeBodies)
         #expect(config.requestLog.maxFileBytes == 10 << 20 && config.requestLog.maxFiles == 5)
         #expect(!config.metrics.isPublic)
+        #expect(config.modelAliases.isEmpty)
         // No file at all gives the same defaults.
         #expect(try ConfigurationParser().parse(data: nil, file: nil) == config)
     }
@@ -88,6 +89,7 @@ struct ConfigurationParserTests {
                 "QUOTA_PROXY_REQUEST_LOG_INCLUDE_BODIES": "true",
                 "QUOTA_PROXY_REQUEST_LOG_MAX_FILES": "3",
                 "QUOTA_PROXY_METRICS_PUBLIC": "true",
+                "QUOTA_PROXY_MODEL_ALIASES": "gpt-4 = gpt-4o-mini, sonnet=claude-sonnet-4-5",
             ])
         #expect(config.clientAPIKeys == ["file-key", "env-key"])
         #expect(config.routing.disableFallback)
@@ -98,6 +100,7 @@ struct ConfigurationParserTests {
         #expect(config.listen.threads == 1)
         #expect(config.requestLog.includeBodies && config.requestLog.maxFiles == 3)
         #expect(config.metrics.isPublic)
+        #expect(config.modelAliases == ["gpt-4": "gpt-4o-mini", "sonnet": "claude-sonnet-4-5"])
     }
 
     @Test func apiTokenReplacesThePlaceholderDefault() throws {
@@ -141,6 +144,10 @@ struct ConfigurationParserTests {
         (#"{"request_log": {"max_files": 0}}"#, "request_log.max_files"),
         (#"{"request_log": {"enabled": "yes"}}"#, "request_log.enabled"),
         (#"{"metrics": {"public": 1}}"#, "metrics.public"),
+        (#"{"model_aliases": ["gpt-4"]}"#, "model_aliases"),
+        (#"{"model_aliases": {"gpt-4": 4}}"#, "model_aliases.gpt-4"),
+        (#"{"model_aliases": {"a": "b", "b": "c"}}"#, "model_aliases.a"),
+        (#"{"model_aliases": {"a": "a"}}"#, "model_aliases.a"),
         (#"{"metrics": {"pubic": true}}"#, "metrics.pubic"),
         (#"{"routing": {"stratgy": "round-robin"}}"#, "routing.stratgy"),
         (#"{"quota_protectoin": {}}"#, "quota_protectoin"),

@@ -9,7 +9,7 @@ import Foundation
 /// aliases `API_TOKEN` (adds a client key) and `DISABLE_ANONYMOUS_FALLBACK` (`routing.disable_fallback`).
 public struct ConfigurationParser: Sendable {
     enum Kind: Sendable {
-        case section, string, optionalString, int, bool, stringList, stringListMap
+        case section, string, optionalString, int, bool, stringList, stringListMap, stringMap
     }
 
     /// Every key of the file with its kind, in documentation order.
@@ -26,6 +26,7 @@ public struct ConfigurationParser: Sendable {
         ("refresher", .section), ("refresher.interval_seconds", .int),
         ("refresher.token_refresh_lead_seconds", .int),
         ("model_groups", .stringListMap),
+        ("model_aliases", .stringMap),
         ("anonymous", .section), ("anonymous.mint_url", .optionalString),
         ("anonymous.min_interval_seconds", .int), ("anonymous.cooldown_after_429_seconds", .int),
         ("request_log", .section), ("request_log.enabled", .bool), ("request_log.max_file_bytes", .int),
@@ -106,6 +107,7 @@ public struct ConfigurationParser: Sendable {
         reader.read("refresher.interval_seconds", into: &config.refresher.intervalSeconds)
         reader.read("refresher.token_refresh_lead_seconds", into: &config.refresher.tokenRefreshLeadSeconds)
         reader.readGroups("model_groups", into: &config.modelGroups)
+        reader.readAliases("model_aliases", into: &config.modelAliases)
         reader.readOptional("anonymous.mint_url", into: &config.anonymous.mintURL)
         reader.read("anonymous.min_interval_seconds", into: &config.anonymous.minIntervalSeconds)
         reader.read("anonymous.cooldown_after_429_seconds", into: &config.anonymous.cooldownAfter429Seconds)
@@ -209,6 +211,14 @@ public struct ConfigurationParser: Sendable {
         case .stringList:
             let items = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             return .success(.array(items.map(JSONValue.string)))
+        case .stringMap:
+            var object: [String: JSONValue] = [:]
+            for item in trimmed.split(separator: ",") {
+                let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard pair.count == 2 else { return .failure("expected name=target pairs separated by commas, got \"\(raw)\"") }
+                object[pair[0]] = .string(pair[1])
+            }
+            return .success(.object(object))
         case .section, .stringListMap:
             return .failure("cannot be set from the environment")
         }
@@ -336,6 +346,23 @@ private struct Reader {
             groups[group] = list
         }
         target = groups
+    }
+
+    mutating func readAliases(_ key: String, into target: inout [String: String]) {
+        guard let value = value(key) else { return }
+        guard let object = value.objectValue else {
+            fail(key, "must be an object of model name the client sends → model name sent upstream, got \(value.kindDescription)")
+            return
+        }
+        var aliases: [String: String] = [:]
+        for (alias, mapped) in object {
+            guard let mapped = mapped.stringValue else {
+                fail("\(key).\(alias)", "must be a model name (a string), got \(mapped.kindDescription)")
+                continue
+            }
+            aliases[alias] = mapped
+        }
+        target = aliases
     }
 
     private mutating func read(_ key: String, value: JSONValue, into target: inout [String]) {

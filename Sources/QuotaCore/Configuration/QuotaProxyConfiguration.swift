@@ -80,6 +80,9 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
     /// Protection group → the other model names normalized to it.
     public var modelGroups: [String: [String]] = QuotaProxyConfiguration.defaultModelGroups
     public var anonymous = Anonymous()
+    /// Model names a client may send → the model name sent upstream (the body's `model` is
+    /// rewritten; routing, protection and quota use the upstream name). Not followed in chains.
+    public var modelAliases: [String: String] = [:]
     public var requestLog = RequestLog()
     public var metrics = Metrics()
 
@@ -175,6 +178,15 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
             fail(
                 "anonymous.cooldown_after_429_seconds",
                 "must not be negative, got \(anonymous.cooldownAfter429Seconds)")
+        }
+        for (alias, mapped) in modelAliases.sorted(by: { $0.key < $1.key }) {
+            if alias.isEmpty || mapped.isEmpty {
+                fail("model_aliases", "contains an empty model name")
+            } else if alias == mapped {
+                fail("model_aliases.\(alias)", "maps a model to itself")
+            } else if modelAliases[mapped] != nil {
+                fail("model_aliases.\(alias)", "maps to \(mapped), which is itself an alias; aliases are not followed in chains")
+            }
         }
         if requestLog.maxFileBytes < 65536 {
             fail("request_log.max_file_bytes", "must be at least 65536, got \(requestLog.maxFileBytes)")
