@@ -346,7 +346,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if complete {
             state = .finished
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
-            conclude(status: Int(responseHead.status.code), servedBy: attempt, error: "upstream answered HTTP \(responseHead.status.code)")
+            conclude(status: Int(responseHead.status.code), servedBy: attempt, error: nil)
             onFinish(keepAlive)
         } else {
             context.flush()
@@ -372,9 +372,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if let event { coordinator.broadcast(event, from: context.eventLoop) }
         let elapsed = NIODeadline.now() - startedAt
         failures.append(
-            Failure(
-                accountID: id, outcome: outcome.name, detail: detail, status: status,
-                durationMs: Double(elapsed.nanoseconds) / 1_000_000))
+            Failure(accountID: id, outcome: outcome.name, detail: detail, status: status, durationMs: Self.milliseconds(elapsed)))
         routing.metrics.countAttempt(route: route.name, account: id, outcome: outcome.name, nanoseconds: elapsed.nanoseconds)
         routing.counters.failedOver += 1
         hooks.logger.notice(

@@ -62,13 +62,15 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if case .responding = state {
-            queued.append(part)
-        } else if !queued.isEmpty {
+        if isResponding || !queued.isEmpty {
             queued.append(part)
         } else {
             handle(part, context: context)
         }
+    }
+
+    private var isResponding: Bool {
+        if case .responding = state { true } else { false }
     }
 
     func read(context: ChannelHandlerContext) {
@@ -174,6 +176,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startExchange(route: ProxyRoute, pending: Pending, anthropic: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
+        let routing = coordinator.routing(on: context.eventLoop)
         var body = pending.body ?? context.channel.allocator.buffer(capacity: 0)
         let scan = body.withUnsafeReadableBytes { ModelFieldScanner.scan($0) }
         let requestedModel: String
@@ -181,19 +184,18 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch scan {
         case .success(let match):
             requestedModel = match.model
-            model = coordinator.routing(on: context.eventLoop).settings.modelAliases[match.model] ?? match.model
+            model = routing.settings.modelAliases[match.model] ?? match.model
             if model != requestedModel {
                 body = Self.replacingModel(in: body, range: match.valueRange, with: model, allocator: context.channel.allocator)
             }
         case .failure(let failure):
-            coordinator.routing(on: context.eventLoop).counters.rejected += 1
+            routing.counters.rejected += 1
             countLocalAnswer(pending, status: .badRequest, context: context)
             respond(
                 context: context, status: .badRequest,
                 body: ClientErrorBody.make(.invalidRequest, message: failure.description, anthropic: anthropic), keepAlive: keepAlive)
             return
         }
-        let routing = coordinator.routing(on: context.eventLoop)
         routing.counters.requests += 1
         let exchange = ProxyExchange(
             context: context, routing: routing, coordinator: coordinator, hooks: hooks, route: route,
@@ -273,7 +275,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         isDrainingQueue = true
         defer { isDrainingQueue = false }
         while let part = queued.first {
-            if case .responding = state { return }
+            if isResponding { return }
             queued.removeFirst()
             handle(part, context: context)
         }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import QuotaCore
 import QuotaRuntime
 import QuotaState
@@ -31,11 +30,7 @@ struct QuotaFlusher: Sendable {
         }
         let evaluator = self.evaluator()
         let figures = merged
-        return await withCheckedContinuation { continuation in
-            NIOThreadPool.singleton.submit { _ in
-                continuation.resume(returning: write(figures, cooldowns: cooldowns, evaluator: evaluator))
-            }
-        }
+        return await onThreadPool { write(figures, cooldowns: cooldowns, evaluator: evaluator) }
     }
 
     private func write(

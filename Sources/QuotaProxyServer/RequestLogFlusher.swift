@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import QuotaCore
 import QuotaState
 import Synchronization
@@ -65,11 +64,7 @@ final class RequestLogFlusher: Sendable {
         guard !batches.isEmpty || sync else { return 0 }
         let written = batches
         let count = records
-        return await withCheckedContinuation { continuation in
-            NIOThreadPool.singleton.submit { _ in
-                continuation.resume(returning: self.write(written, records: count, sync: sync))
-            }
-        }
+        return await onThreadPool { self.write(written, records: count, sync: sync) }
     }
 
     /// Each batch holds one loop's lines in time order; across loops lines may interleave by up to

@@ -54,12 +54,11 @@ struct WarmupExecutor: Sendable {
         _ report: Report, accountID: String, model: String, startedAt: Date, started: ContinuousClock.Instant, error: String?
     ) {
         metrics.countWarmup(outcome: report.outcome)
-        let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = Self.milliseconds(ContinuousClock.now - started)
         let sent = report.outcome != "not_sent"
         log(
             RequestRecord(
-                id: "w-" + String(UInt64(startedAt.timeIntervalSince1970 * 1000), radix: 36) + "-" + accountID,
+                id: "w-" + String(UInt64(startedAt.timeIntervalSince1970 * 1000), radix: 36) + "-" + accountID + "-" + model,
                 time: startedAt, kind: .warmup, clientKey: nil, wireProtocol: report.provider.rawValue,
                 route: report.provider == .openai ? "/v1/chat/completions" : "/v1/messages", model: model, mappedModel: model,
                 group: nil, account: sent ? accountID : nil,
@@ -115,8 +114,7 @@ struct WarmupExecutor: Sendable {
                 return true
             }
         }
-        let milliseconds = Int((ContinuousClock.now - started).components.seconds * 1000)
-            + Int((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(Self.milliseconds(ContinuousClock.now - started))
         guard (200..<300).contains(status) else {
             let outcome = response.body.withUnsafeReadableBytes { bytes in
                 UpstreamErrorClassifier.classify(status: status, headers: response.headers, body: bytes, now: now)
@@ -131,5 +129,9 @@ struct WarmupExecutor: Sendable {
             "account": .string(accountID), "model": .string(model), "status": .number(Double(status)),
             "duration_ms": .number(Double(milliseconds)),
         ]
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 }

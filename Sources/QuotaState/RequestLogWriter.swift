@@ -77,37 +77,23 @@ public final class RequestLogWriter: Sendable {
     /// log the error, which names the file and the step, and carry on); the next call tries again.
     public func append(_ records: [RequestRecord]) throws(RequestLogError) {
         guard !records.isEmpty else { return }
-        try state.withLock { (state: inout State) throws(RequestLogError) in
-            if state.fd < 0 { try open(&state) }
-            var pending: [UInt8] = []
-            pending.reserveCapacity(min(records.count * 512, maxFileBytes))
-            var line: [UInt8] = []
-            for record in records {
-                line.removeAll(keepingCapacity: true)
-                record.appendJSON(to: &line)
-                line.append(0x0A)
-                if line.count > maxFileBytes, record.requestBody != nil || record.responseBody != nil {
-                    var withoutBodies = record
-                    withoutBodies.requestBody = nil
-                    withoutBodies.responseBody = nil
-                    line.removeAll(keepingCapacity: true)
-                    withoutBodies.appendJSON(to: &line)
-                    line.append(0x0A)
-                }
-                if line.count > maxFileBytes {
-                    state.droppedRecords += 1
-                    continue
-                }
-                let lineBreak = state.needsLineBreak && pending.isEmpty ? 1 : 0
-                if state.size + pending.count + lineBreak + line.count > maxFileBytes, state.size + pending.count > 0 {
-                    try write(&pending, state: &state)
-                    try rotate(&state)
-                }
-                if state.needsLineBreak && pending.isEmpty { pending.append(0x0A) }
-                pending.append(contentsOf: line)
+        var lines: [UInt8] = []
+        lines.reserveCapacity(min(records.count * 512, maxFileBytes))
+        for record in records {
+            let start = lines.count
+            record.appendJSON(to: &lines)
+            lines.append(0x0A)
+            if lines.count - start > maxFileBytes, record.requestBody != nil || record.responseBody != nil {
+                var withoutBodies = record
+                withoutBodies.requestBody = nil
+                withoutBodies.responseBody = nil
+                lines.removeSubrange(start...)
+                withoutBodies.appendJSON(to: &lines)
+                lines.append(0x0A)
             }
-            try write(&pending, state: &state)
         }
+        // Rotation, and dropping a line still longer than a whole file, happen there.
+        try appendEncoded(lines)
     }
 
     /// Appends records already encoded with ``RequestRecord/appendJSON(to:)``, each line ending in
@@ -124,6 +110,7 @@ public final class RequestLogWriter: Sendable {
                     var start = 0
                     while start < all.count {
                         if state.needsLineBreak {
+                            // After a torn line (a crash or a failed write): start on a new line.
                             var lineBreak: [UInt8] = [0x0A]
                             try write(&lineBreak, state: &state)
                         }
@@ -144,7 +131,6 @@ public final class RequestLogWriter: Sendable {
                         if end == start {
                             if state.size > 0 {
                                 try rotate(&state)
-                                if state.fd < 0 { try open(&state) }
                                 continue
                             }
                             // Longer than a whole file: skip the line.
