@@ -214,6 +214,7 @@ public final class ProxyService: ManagedService {
             "failovers": .number(Double(counters.reduce(0) { $0 + $1.failedOver })),
             "rejected": .number(Double(counters.reduce(0) { $0 + $1.rejected })),
             "cooldowns_active": .number(Double(active)),
+            "event_loops": .number(Double(coordinator.eventLoops.count)),
         ]
     }
 

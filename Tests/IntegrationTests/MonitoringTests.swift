@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOHTTP1
 import QuotaControl
 import QuotaCore
@@ -170,6 +171,18 @@ struct MonitoringTests {
         // Everything else still needs the key.
         #expect(try await env.chat(model: "gpt-4o-mini", key: nil).status == 401)
         await env.stop()
+    }
+
+    @Test func listenThreadsSetsTheNumberOfEventLoops() async throws {
+        let env = try await Self.start(config: ["listen": ["threads": 3]])
+        let status = try await env.control.send("status")
+        #expect(status["details"]?["event_loops"]?.intValue == 3)
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+        await env.stop()
+        let defaults = try await Self.start()
+        let details = try await defaults.control.send("status")["details"]
+        #expect(details?["event_loops"]?.intValue == System.coreCount, "one per core by default")
+        await defaults.stop()
     }
 }
 

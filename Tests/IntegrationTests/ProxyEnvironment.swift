@@ -84,7 +84,10 @@ final class ProxyEnvironment: Sendable {
         _ = try dir.subdirectory("state/accounts")
         configPath = dir.path + "/config.json"
         var configuration = config
-        configuration["listen"] = ["host": "127.0.0.1", "port": 0]
+        var listen = configuration["listen"]?.objectValue ?? [:]
+        listen["host"] = "127.0.0.1"
+        listen["port"] = 0
+        configuration["listen"] = .object(listen)
         configuration["client_api_keys"] = configuration["client_api_keys"] ?? [.string(Self.clientKey)]
         // "{{SIM}}" in a configuration string stands for the simulator's base URL.
         let text = String(decoding: try JSONEncoder().encode(QuotaCore.JSONValue.object(configuration)), as: UTF8.self)
