@@ -17,9 +17,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
         /// Sent upstream; waiting for the answer's head.
         case awaitingHead(Attempt)
         /// A non-2xx head arrived: reading the start of its body to classify it.
-        case inspectingError(Attempt, HTTPResponseHead, ByteBuffer)
+        case inspectingError(Attempt, UpstreamResponseHead, ByteBuffer)
         /// The answer is being relayed to the client: no more failover.
-        case relaying(Attempt, HTTPResponseHead)
+        case relaying(Attempt, UpstreamResponseHead)
         case finished
     }
 
@@ -80,6 +80,8 @@ final class ProxyExchange: UpstreamResponseDelegate {
     /// create series at will.
     private var modelIsUnserved = false
     private var loggedResponse: ByteBuffer?
+    /// How the relayed body is delimited for the client (decided with the head).
+    private var framing = ClientResponseFraming.contentLength
 
     init(
         context: ChannelHandlerContext, routing: LoopRouting, coordinator: RoutingCoordinator, hooks: ProxyHooks,
@@ -159,24 +161,35 @@ final class ProxyExchange: UpstreamResponseDelegate {
             attemptNext()
             return
         }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 2)
+        // The forwarded headers go straight into their wire form (validated as they are copied: a
+        // credential with a line break fails the attempt instead of reaching the upstream).
+        var fields = EncodedHeaderFields(allocator: context.channel.allocator, capacity: 384)
+        var hasAnthropicVersion = false
         for (name, value) in head.headers where !HeaderForwarding.dropsRequestHeader(name) {
-            headers.add(name: name, value: value)
+            if account.provider == .anthropic && !hasAnthropicVersion && HeaderForwarding.isAnthropicVersion(name) {
+                hasAnthropicVersion = true
+            }
+            fields.add(name: name, value: value)
         }
         switch account.provider {
         case .openai:
-            headers.add(name: "authorization", value: "Bearer " + account.credentials.bearerSecret)
+            fields.add(name: "authorization", value: "Bearer " + account.credentials.bearerSecret)
         case .anthropic:
-            headers.add(name: "x-api-key", value: account.credentials.bearerSecret)
-            if !headers.contains(name: "anthropic-version") {
-                headers.add(name: "anthropic-version", value: "2023-06-01")
+            fields.add(name: "x-api-key", value: account.credentials.bearerSecret)
+            if !hasAnthropicVersion {
+                fields.add(name: "anthropic-version", value: "2023-06-01")
             }
         }
-        let query = head.uri.firstIndex(of: "?").map { String(head.uri[$0...]) } ?? ""
-        let upstreamHead = HTTPRequestHead(
-            version: .http1_1, method: head.method, uri: origin.basePath + route.upstreamPath + query, headers: headers)
-        let request = UpstreamRequest(origin: origin, head: upstreamHead, body: body)
+        let upstreamPath = origin.basePath + route.upstreamPath
+        let uri: String
+        if let query = head.uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            uri = upstreamPath + head.uri[query...]
+        } else {
+            uri = upstreamPath
+        }
+        let request = UpstreamRequest(
+            origin: origin, head: HTTPRequestHead(version: .http1_1, method: head.method, uri: uri), encodedFields: fields,
+            body: body)
         var attempt = Attempt(accountID: account.id, accountIndex: index, exchange: nil, startedAt: .now())
         state = .awaitingHead(attempt)
         let exchange = routing.upstream.execute(request, delegate: self)
@@ -189,9 +202,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     // MARK: - UpstreamResponseDelegate
 
-    func upstreamDidReceiveHead(_ responseHead: HTTPResponseHead) {
+    func upstreamDidReceiveHead(_ responseHead: UpstreamResponseHead) {
         guard case .awaitingHead(let attempt) = state else { return }
-        observeQuota(responseHead.headers, attempt: attempt)
+        observeQuota(responseHead, attempt: attempt)
         if (200..<300).contains(responseHead.status.code) {
             commit(attempt, responseHead)
         } else {
@@ -207,7 +220,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
             }
             if loggedResponse != nil { keepForLog(part) }
             // Flushed once per upstream read (upstreamDidReadComplete), not once per part.
-            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(part))), promise: nil)
+            writeBody(part)
         case .inspectingError(let attempt, let responseHead, var prefix):
             var part = part
             prefix.writeBuffer(&part)
@@ -228,13 +241,13 @@ final class ProxyExchange: UpstreamResponseDelegate {
         switch state {
         case .relaying(let attempt, let responseHead):
             state = .finished
-            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            endBody()
             routing.counters.succeeded += 1
             if routing.accountsWithFailures.contains(attempt.accountID) {
                 coordinator.broadcast(.success(account: attempt.accountID, group: group), from: context.eventLoop)
             }
             conclude(status: Int(responseHead.status.code), servedBy: attempt, error: nil)
-            onFinish(keepAlive)
+            onFinish(keepsConnection)
         case .inspectingError(let attempt, let responseHead, let prefix):
             decideOnError(attempt, responseHead, prefix, complete: true)
         default:
@@ -298,31 +311,43 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     // MARK: - Outcomes
 
-    private func commit(_ attempt: Attempt, _ responseHead: HTTPResponseHead) {
+    private func commit(_ attempt: Attempt, _ responseHead: UpstreamResponseHead) {
         state = .relaying(attempt, responseHead)
         firstByteAt = .now()
-        if let type = responseHead.headers.first(name: "content-type") {
-            isStream = HeaderForwarding.isEventStream(contentType: type)
+        let status = Int(responseHead.status.code)
+        var out = ClientResponseWriter.startHead(
+            status: responseHead.status, allocator: context.channel.allocator, capacity: 64 + responseHead.fieldCount * 48)
+        var hasContentLength = false
+        var sawContentType = false
+        // Forwarded fields are copied as the bytes they came in (HTTPResponseParser checked them).
+        responseHead.forEachField { name, value in
+            guard !HeaderForwarding.dropsResponseHeader(bytes: name) else { return }
+            if !hasContentLength && HeaderForwarding.isContentLength(bytes: name) {
+                hasContentLength = true
+            } else if !sawContentType && HeaderForwarding.isContentType(bytes: name) {
+                sawContentType = true
+                isStream = HeaderForwarding.isEventStream(contentTypeBytes: value)
+            }
+            out.writeBytes(name)
+            out.writeStaticString(": ")
+            out.writeBytes(value)
+            out.writeStaticString("\r\n")
         }
-        scansUsage = (200..<300).contains(responseHead.status.code)
+        scansUsage = (200..<300).contains(status)
         if routing.settings.requestLog.enabled && routing.settings.requestLog.includeBodies && !isStream {
             loggedResponse = context.channel.allocator.buffer(capacity: 0)
         }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(responseHead.headers.count)
-        for (name, value) in responseHead.headers where !HeaderForwarding.dropsResponseHeader(name) {
-            headers.add(name: name, value: value)
-        }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
+        framing = ClientResponseFraming.choose(status: status, hasContentLength: hasContentLength, clientVersion: head.version)
+        if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
+        if !keepsConnection { out.writeStaticString("connection: close\r\n") }
+        ClientResponseWriter.endHead(&out)
         // Not flushed here: the head goes out with the first body bytes of the same upstream read.
-        context.write(
-            NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: responseHead.status, headers: headers))),
-            promise: nil)
+        context.write(NIOAny(IOData.byteBuffer(out)), promise: nil)
         if !clientWritable { attempt.exchange?.pauseReading() }
     }
 
     /// A non-2xx answer: fail over when its class allows, else relay it unchanged.
-    private func decideOnError(_ attempt: Attempt, _ responseHead: HTTPResponseHead, _ prefix: ByteBuffer, complete: Bool) {
+    private func decideOnError(_ attempt: Attempt, _ responseHead: UpstreamResponseHead, _ prefix: ByteBuffer, complete: Bool) {
         let outcome = prefix.withUnsafeReadableBytes { bytes in
             UpstreamErrorClassifier.classify(
                 status: Int(responseHead.status.code), headers: responseHead.headers, body: bytes, now: Date())
@@ -339,15 +364,15 @@ final class ProxyExchange: UpstreamResponseDelegate {
         attemptNext()
     }
 
-    private func relayBuffered(_ attempt: Attempt, _ responseHead: HTTPResponseHead, _ prefix: ByteBuffer, complete: Bool) {
+    private func relayBuffered(_ attempt: Attempt, _ responseHead: UpstreamResponseHead, _ prefix: ByteBuffer, complete: Bool) {
         commit(attempt, responseHead)
         if loggedResponse != nil { keepForLog(prefix) }
-        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(prefix))), promise: nil)
+        writeBody(prefix)
         if complete {
             state = .finished
-            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+            endBody()
             conclude(status: Int(responseHead.status.code), servedBy: attempt, error: nil)
-            onFinish(keepAlive)
+            onFinish(keepsConnection)
         } else {
             context.flush()
         }
@@ -383,9 +408,12 @@ final class ProxyExchange: UpstreamResponseDelegate {
     // MARK: - Live quota
 
     /// Rate-limit headers update the account's quota for this model at once, and protection with it.
-    private func observeQuota(_ headers: HTTPHeaders, attempt: Attempt) {
+    private func observeQuota(_ responseHead: UpstreamResponseHead, attempt: Attempt) {
         let now = Date()
-        let observation = RateLimitHeaders.parse(headers, now: now)
+        var observation = RateLimitObservation()
+        responseHead.forEachField { name, value in
+            RateLimitHeaders.record(name: name, value: value, into: &observation, now: now)
+        }
         guard let figure = observation.modelQuota(named: model) else { return }
         // The pool may have been rebuilt while the request was upstream: then find it by id.
         guard let account = routing.account(at: attempt.accountIndex, ifID: attempt.accountID) ?? routing.account(id: attempt.accountID)
@@ -459,15 +487,42 @@ final class ProxyExchange: UpstreamResponseDelegate {
         state = .finished
         conclude(status: Int(status.code), servedBy: nil, error: message)
         let body = ClientErrorBody.make(kind, message: message, anthropic: route.usesAnthropicErrors)
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "content-length", value: String(body.count))
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+        let out = ClientResponseWriter.complete(
+            status: status, contentType: "application/json", body: body, extraHeaders: extraHeaders, close: !keepAlive,
+            allocator: context.channel.allocator)
+        context.writeAndFlush(NIOAny(IOData.byteBuffer(out)), promise: nil)
         onFinish(keepAlive)
+    }
+
+    // MARK: - Body framing
+
+    /// Writes a part of the relayed body in the client response's framing (not flushed).
+    private func writeBody(_ part: ByteBuffer) {
+        switch framing {
+        case .contentLength, .closeDelimited:
+            context.write(NIOAny(IOData.byteBuffer(part)), promise: nil)
+        case .chunked:
+            guard part.readableBytes > 0 else { return }
+            context.write(NIOAny(IOData.byteBuffer(ClientResponseWriter.chunkHeader(size: part.readableBytes, allocator: context.channel.allocator))), promise: nil)
+            context.write(NIOAny(IOData.byteBuffer(part)), promise: nil)
+            context.write(NIOAny(IOData.byteBuffer(ClientResponseWriter.chunkTrailer)), promise: nil)
+        case .noBody:
+            break
+        }
+    }
+
+    /// Ends the relayed body and flushes.
+    private func endBody() {
+        if framing == .chunked {
+            context.write(NIOAny(IOData.byteBuffer(ClientResponseWriter.lastChunk)), promise: nil)
+        }
+        context.flush()
+    }
+
+    /// Whether the client connection stays open after this answer (a body delimited by closing
+    /// the connection ends it).
+    private var keepsConnection: Bool {
+        keepAlive && framing != .closeDelimited
     }
 
     // MARK: - Request log and metrics

@@ -16,8 +16,9 @@ import QuotaCore
 /// request.
 final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses are written as bytes (``ClientResponseWriter``): there is no HTTP encoder below.
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     private enum State {
         case idle
@@ -236,11 +237,11 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Counts an answer the proxy gave itself (health, model list, metrics, rejections) in the metrics.
-    private func countLocalAnswer(_ pending: Pending, status: HTTPResponseStatus, context: ChannelHandlerContext) {
+    private func countLocalAnswer(_ pending: Pending?, status: HTTPResponseStatus, context: ChannelHandlerContext) {
         let routing = coordinator.routing(on: context.eventLoop)
         routing.metrics.countRequest(
-            route: pending.route?.name ?? "other", model: "", status: Int(status.code),
-            nanoseconds: (NIODeadline.now() - pending.receivedAt).nanoseconds)
+            route: pending?.route?.name ?? "other", model: "", status: Int(status.code),
+            nanoseconds: pending.map { (NIODeadline.now() - $0.receivedAt).nanoseconds } ?? 0)
     }
 
     /// Writes a complete response the proxy produced itself (JSON unless said otherwise).
@@ -248,13 +249,10 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], keepAlive: Bool,
         extraHeaders: [(String, String)] = [], contentType: String = "application/json"
     ) {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: contentType)
-        headers.add(name: "content-length", value: String(body.count))
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let out = ClientResponseWriter.complete(
+            status: status, contentType: contentType, body: body, extraHeaders: extraHeaders, close: !keepAlive,
+            allocator: context.channel.allocator)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
         responseFinished(context: context, keepAlive: keepAlive)
     }
 
@@ -320,7 +318,15 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Malformed HTTP is answered by NIO's HTTPServerProtocolErrorHandler; anything else closes.
+        // A request NIO's parser rejected gets a 400 when no answer is under way (as NIO's
+        // HTTPServerProtocolErrorHandler would give it); then, as for any other error, the connection closes.
+        if error is HTTPParserError || error is NIOHTTPDecoderError, case .idle = state, exchange == nil {
+            countLocalAnswer(nil, status: .badRequest, context: context)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ClientResponseWriter.badRequest)), promise: nil)
+        } else if case .receiving(let pending) = state, error is HTTPParserError || error is NIOHTTPDecoderError {
+            countLocalAnswer(pending, status: .badRequest, context: context)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ClientResponseWriter.badRequest)), promise: nil)
+        }
         exchange?.clientDisconnected()
         exchange = nil
         context.close(promise: nil)

@@ -3,7 +3,8 @@ import NIOHTTP1
 import NIOSSL
 
 /// One keep-alive HTTP/1.1 connection to an upstream: the last handler of its channel pipeline
-/// (`[NIOSSLClientHandler] → HTTPRequestEncoder → HTTPResponseDecoder → header validator → this`),
+/// (`[NIOSSLClientHandler] → this`: requests go out as bytes, responses are parsed here by
+/// ``HTTPResponseParser``),
 /// and the pool's record of it.
 ///
 /// Lifecycle: `connecting` (created by the channel initializer; a Happy Eyeballs attempt that
@@ -15,9 +16,9 @@ import NIOSSL
 /// if it moved later the callback is simply re-armed, so a request costs no timer work unless
 /// its deadline is earlier than the one already armed.
 final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     enum State {
         case connecting
@@ -34,11 +35,7 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
     private(set) var exchange: UpstreamExchange?
     /// Number of responses completed on this connection.
     private(set) var completedRequests = 0
-    /// Whether the current response allows the connection to be reused.
-    private var keepAlive = true
-    /// Set while `start` writes the request: an HTTP error raised then is about the request
-    /// (rejected by NIO's outbound header validation), not about the response.
-    private var isWritingRequest = false
+    private var parser = HTTPResponseParser()
     /// A `read()` was held back because the exchange is paused.
     private(set) var isReadSuppressed = false
 
@@ -72,20 +69,18 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
         self.exchange = exchange
         exchange.connection = self
         exchange.onReusedConnection = self.completedRequests > 0
-        self.keepAlive = true
         self.headDeadline = .now() + exchange.request.timeouts.responseHead
 
         guard let context = self.context else {
             self.close(reason: .connectionReset(beforeResponseHead: true))
             return
         }
-        self.isWritingRequest = true
-        context.write(self.wrapOutboundOut(.head(exchange.request.head)), promise: nil)
+        let head = exchange.request.wireHead(hostHeader: self.origin.hostHeader, allocator: context.channel.allocator)
+        context.write(self.wrapOutboundOut(.byteBuffer(head)), promise: nil)
         if let body = exchange.request.body, body.readableBytes > 0 {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.write(self.wrapOutboundOut(.byteBuffer(body)), promise: nil)
         }
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-        self.isWritingRequest = false
+        context.flush()
         // Writing may have failed synchronously and closed the connection (and retried elsewhere).
         if self.exchange === exchange {
             self.ensureTimer()
@@ -167,7 +162,14 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
             // A Happy Eyeballs attempt that lost, or a connect that failed: the pool learns
             // about it from the connect future.
             self.state = .closed
-        case .idle, .leased:
+        case .leased:
+            if self.parser.endOfInput(), let exchange = self.exchange {
+                // A body delimited by the end of the connection is complete now.
+                self.completeResponse(exchange, context: context)
+            } else {
+                self.close(reason: nil)
+            }
+        case .idle:
             self.close(reason: nil)
         case .closed:
             break
@@ -184,19 +186,7 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
             context.close(promise: nil)
             return
         }
-        if self.isWritingRequest, error is HTTPParserError {
-            self.close(
-                reason: .invalidRequest(
-                    "the method, the URI or a header name or value contains characters that HTTP does not allow"
-                )
-            )
-            return
-        }
         let beforeHead = !(self.exchange?.headReceived ?? false)
-        if error is HTTPParserError || error is NIOHTTPDecoderError {
-            // Some response bytes arrived (a partial or bad head): never retry this exchange.
-            self.exchange?.responseBytesSeen = true
-        }
         self.close(reason: Self.map(error, beforeResponseHead: beforeHead))
     }
 
@@ -208,28 +198,52 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
             }
             return
         }
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            self.keepAlive = head.isKeepAlive && head.status != .switchingProtocols
-            self.lastActivity = .now()
-            exchange.receiveHead(head)
-            if self.exchange === exchange {
-                self.ensureTimer()
+        let bytes = self.unwrapInboundIn(data)
+        exchange.responseBytesSeen = true
+        self.lastActivity = .now()
+        var ended = false
+        let leftover: Int
+        do {
+            leftover = try self.parser.feed(bytes, requestIsHEAD: exchange.request.head.method == .HEAD) { event in
+                // The delegate may cancel the exchange from a callback (which closes this connection).
+                guard self.exchange === exchange else { return }
+                switch event {
+                case .head(let head):
+                    exchange.receiveHead(head)
+                case .body(let part):
+                    exchange.receiveBodyPart(part)
+                case .end:
+                    ended = true
+                }
             }
-        case .body(let part):
-            self.lastActivity = .now()
-            exchange.receiveBodyPart(part)
-        case .end:
-            self.completedRequests += 1
-            self.exchange = nil
-            exchange.connection = nil
-            if self.keepAlive, !self.pool.isShutdown, context.channel.isActive {
-                self.pool.connectionDidBecomeIdle(self)
-            } else {
+        } catch {
+            self.close(reason: .malformedResponse(error.description, beforeResponseHead: !exchange.headReceived))
+            return
+        }
+        guard self.exchange === exchange else { return }
+        if ended {
+            self.completeResponse(exchange, context: context)
+            if leftover > 0 {
+                // More than the response: the upstream is out of step with us.
                 self.close(reason: nil)
             }
-            exchange.receiveEnd()
+        } else if self.exchange === exchange {
+            self.ensureTimer()
         }
+    }
+
+    /// The response is complete: the connection goes back to the pool (or closes), then the
+    /// exchange learns the end.
+    private func completeResponse(_ exchange: UpstreamExchange, context: ChannelHandlerContext) {
+        self.completedRequests += 1
+        self.exchange = nil
+        exchange.connection = nil
+        if self.parser.isKeepAlive, !self.pool.isShutdown, context.channel.isActive {
+            self.pool.connectionDidBecomeIdle(self)
+        } else {
+            self.close(reason: nil)
+        }
+        exchange.receiveEnd()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -315,11 +329,6 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
         switch error {
         case let error as UpstreamError:
             return error
-        case HTTPParserError.invalidEOFState:
-            // The connection closed before the body (or head) was complete.
-            return .connectionReset(beforeResponseHead: beforeResponseHead)
-        case is HTTPParserError, is NIOHTTPDecoderError:
-            return .malformedResponse(String(describing: error), beforeResponseHead: beforeResponseHead)
         case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
             return .tlsFailure(String(describing: error), beforeResponseHead: beforeResponseHead)
         default:

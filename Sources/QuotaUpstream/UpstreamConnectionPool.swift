@@ -38,13 +38,6 @@ public final class UpstreamConnectionPool {
     /// Nesting depth of `execute`: failures found while it runs are delivered on the next loop tick.
     private var executeDepth = 0
 
-    private static let encoderConfiguration: HTTPRequestEncoder.Configuration = {
-        var configuration = HTTPRequestEncoder.Configuration()
-        // `UpstreamRequest.prepareForWire` sets Content-Length and removes Transfer-Encoding.
-        configuration.automaticallySetFramingHeaders = false
-        return configuration
-    }()
-
     /// Creates a stand-alone pool with its own TLS context. Prefer ``UpstreamPools``, which
     /// shares one TLS context between the pools of all loops.
     public convenience init(eventLoop: any EventLoop, configuration: UpstreamPoolConfiguration = .init()) {
@@ -74,11 +67,13 @@ public final class UpstreamConnectionPool {
         self.eventLoop.preconditionInEventLoop()
         let key = ConnectionKey(request.origin)
         let origin = self.origins[key] ?? self.makeOriginConnections(key: key, origin: request.origin)
-        request.prepareForWire(hostHeader: origin.hostHeader)
+        let invalid = request.prepareForWire()
         let exchange = UpstreamExchange(pool: self, request: request, origin: origin, delegate: delegate)
         self.executeDepth += 1
         defer { self.executeDepth -= 1 }
-        if self.isShutdown {
+        if let invalid {
+            self.fail(exchange, invalid)
+        } else if self.isShutdown {
             self.fail(exchange, .shutdown)
         } else {
             self.dispatch(exchange, origin: origin, allowIdle: true)
@@ -214,12 +209,8 @@ public final class UpstreamConnectionPool {
                     if let tlsContext {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverHostname))
                     }
-                    try pipeline.addHTTPClientHandlers(
-                        position: .last,
-                        leftOverBytesStrategy: .dropBytes,
-                        enableOutboundHeaderValidation: true,
-                        encoderConfiguration: UpstreamConnectionPool.encoderConfiguration
-                    )
+                    // UpstreamConnection writes requests as bytes (validated in `execute`) and
+                    // parses responses itself (HTTPResponseParser): no HTTP codec in between.
                     let (pool, origin) = bound.value
                     try pipeline.addHandler(UpstreamConnection(pool: pool, origin: origin))
                 }

@@ -84,7 +84,7 @@ public final class UpstreamExchange {
 
     // MARK: - Events from the connection (all on the event loop)
 
-    func receiveHead(_ head: HTTPResponseHead) {
+    func receiveHead(_ head: UpstreamResponseHead) {
         self.headReceived = true
         self.responseBytesSeen = true
         self.delegate?.upstreamDidReceiveHead(head)

@@ -73,7 +73,7 @@ private final class ResponseCollector: UpstreamResponseDelegate, @unchecked Send
     private let maxBodyBytes: Int
     private var continuation: CheckedContinuation<Result<UpstreamResponse, UpstreamError>, Never>?
     private var exchange: UpstreamExchange?
-    private var head: HTTPResponseHead?
+    private var head: UpstreamResponseHead?
     private var body: ByteBuffer?
     private var cancelled = false
 
@@ -100,7 +100,7 @@ private final class ResponseCollector: UpstreamResponseDelegate, @unchecked Send
         self.abandon(with: .cancelled)
     }
 
-    func upstreamDidReceiveHead(_ head: HTTPResponseHead) {
+    func upstreamDidReceiveHead(_ head: UpstreamResponseHead) {
         self.head = head
         if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > self.maxBodyBytes {
             self.abandon(with: .responseTooLarge(limit: self.maxBodyBytes))

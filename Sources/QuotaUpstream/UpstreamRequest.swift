@@ -26,25 +26,34 @@ public struct UpstreamTimeouts: Hashable, Sendable {
 
 /// One request to send upstream.
 ///
-/// The transport owns the connection-level headers: it sets `Host` (from ``origin``),
+/// The transport owns the connection-level headers: it writes `Host` (from ``origin``) and
 /// `Content-Length` (from ``body``; `0` for a `POST`/`PUT`/`PATCH` without body), sends HTTP/1.1
-/// with keep-alive, and removes hop-by-hop headers (`Connection`, `Keep-Alive`,
-/// `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`). Everything else in ``head`` is sent as
-/// given. The body buffer is written as is: it is never copied.
+/// with keep-alive, and leaves out any `Host`, `Content-Length` and hop-by-hop header (`Connection`,
+/// `Keep-Alive`, `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`) given to it. Everything else
+/// in ``head`` and ``encodedFields`` is sent as given, after a check that it is valid HTTP (else
+/// the exchange fails with ``UpstreamError/invalidRequest(_:)`` and nothing is sent). The body
+/// buffer is written as is: it is never copied.
 public struct UpstreamRequest: Sendable {
     /// Where to send the request.
     public var origin: UpstreamOrigin
     /// Method, URI (path + query, already prefixed with ``UpstreamOrigin/basePath``) and headers.
     public var head: HTTPRequestHead
+    /// Header fields already in wire form, sent after ``head``'s headers (the proxy's fast path:
+    /// it encodes the forwarded headers once instead of building an `HTTPHeaders`).
+    public var encodedFields: EncodedHeaderFields?
     /// The request body, if any.
     public var body: ByteBuffer?
     /// The exchange's time limits.
     public var timeouts: UpstreamTimeouts
 
-    /// Creates a request from a prepared head.
-    public init(origin: UpstreamOrigin, head: HTTPRequestHead, body: ByteBuffer? = nil, timeouts: UpstreamTimeouts = .init()) {
+    /// Creates a request from a prepared head (and optionally header fields in wire form).
+    public init(
+        origin: UpstreamOrigin, head: HTTPRequestHead, encodedFields: EncodedHeaderFields? = nil, body: ByteBuffer? = nil,
+        timeouts: UpstreamTimeouts = .init()
+    ) {
         self.origin = origin
         self.head = head
+        self.encodedFields = encodedFields
         self.body = body
         self.timeouts = timeouts
     }
@@ -68,59 +77,85 @@ public struct UpstreamRequest: Sendable {
 }
 
 extension UpstreamRequest {
-    /// Applies the transport's connection-level headers (see ``UpstreamRequest``). Mutates the
-    /// header storage only where needed, so a head that is already right is not copied.
-    mutating func prepareForWire(hostHeader: String) {
+    /// Removes the connection-level headers the transport writes itself (`Host`, `Content-Length`,
+    /// hop-by-hop headers) from ``head`` and checks that the request can be written as HTTP/1.1.
+    /// Mutates the header storage only where needed, so a head that is already right is not copied.
+    ///
+    /// - Returns: why the request cannot be sent (never quoting a header value), or `nil`.
+    mutating func prepareForWire() -> UpstreamError? {
         if self.head.version != .http1_1 {
             self.head.version = .http1_1
         }
-        if Self.containsHopByHopHeader(self.head.headers) {
-            for name in ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"] {
+        var hasConnectionLevelHeader = false
+        for (name, value) in self.head.headers {
+            if EncodedHeaderFields.isConnectionLevel(name) {
+                hasConnectionLevelHeader = true
+            } else if !EncodedHeaderFields.isToken(name) || !EncodedHeaderFields.isFieldValue(value) {
+                return .invalidRequest("the request header \(EncodedHeaderFields.printable(name)) has a name or value that HTTP does not allow")
+            }
+        }
+        if hasConnectionLevelHeader {
+            for name in ["host", "content-length", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"] {
                 self.head.headers.remove(name: name)
             }
         }
-        self.setHeader("host", hostHeader)
+        if let name = self.encodedFields?.invalidFieldName {
+            return .invalidRequest("the request header \(name) has a name or value that HTTP does not allow")
+        }
+        if !Self.isValidRequestTarget(self.head.uri) {
+            return .invalidRequest("the request URI contains characters that HTTP does not allow (spaces or control characters)")
+        }
+        if !EncodedHeaderFields.isToken(self.head.method.rawValue) {
+            return .invalidRequest("the request method is not an HTTP token")
+        }
+        return nil
+    }
+
+    /// The request line and header block, ready for the socket: the transport's `Host` and
+    /// `Content-Length`, then ``head``'s headers, then ``encodedFields``.
+    func wireHead(hostHeader: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let method = self.head.method.rawValue
+        var buffer = allocator.buffer(
+            capacity: 64 + method.utf8.count + self.head.uri.utf8.count + hostHeader.utf8.count
+                + (self.encodedFields?.byteCount ?? 0) + self.head.headers.count * 48)
+        buffer.writeString(method)
+        buffer.writeStaticString(" ")
+        buffer.writeString(self.head.uri)
+        buffer.writeStaticString(" HTTP/1.1\r\nhost: ")
+        buffer.writeString(hostHeader)
         if let body = self.body {
-            self.setHeader("content-length", String(body.readableBytes))
+            buffer.writeStaticString("\r\ncontent-length: ")
+            buffer.writeString(String(body.readableBytes))
         } else {
             switch self.head.method {
             case .POST, .PUT, .PATCH:
-                self.setHeader("content-length", "0")
+                buffer.writeStaticString("\r\ncontent-length: 0")
             default:
-                if self.head.headers.contains(name: "content-length") {
-                    self.head.headers.remove(name: "content-length")
-                }
+                break
             }
         }
+        buffer.writeStaticString("\r\n")
+        for (name, value) in self.head.headers {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        if let fields = self.encodedFields {
+            var bytes = fields.bytes
+            buffer.writeBuffer(&bytes)
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
     }
 
-    /// Sets a header to exactly one value, without touching (and so without copying) the header
-    /// storage when it already holds exactly that.
-    private mutating func setHeader(_ lowercaseName: String, _ value: String) {
-        var count = 0
-        var same = true
-        for (name, existing) in self.head.headers where name.equalsIgnoringASCIICase(lowercaseName) {
-            count += 1
-            same = same && existing == value
+    /// An origin-form or absolute request target: no spaces, no control characters.
+    private static func isValidRequestTarget(_ uri: String) -> Bool {
+        guard !uri.isEmpty else { return false }
+        for byte in uri.utf8 where byte <= 0x20 || byte == 0x7F {
+            return false
         }
-        if count != 1 || !same {
-            self.head.headers.replaceOrAdd(name: lowercaseName, value: value)
-        }
-    }
-
-    private static func containsHopByHopHeader(_ headers: HTTPHeaders) -> Bool {
-        for (name, _) in headers {
-            switch name.utf8.count {
-            case 7 where name.equalsIgnoringASCIICase("upgrade"),
-                10 where name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("keep-alive"),
-                16 where name.equalsIgnoringASCIICase("proxy-connection"),
-                17 where name.equalsIgnoringASCIICase("transfer-encoding"):
-                return true
-            default:
-                continue
-            }
-        }
-        return false
+        return true
     }
 }
 

@@ -15,7 +15,7 @@ import NIOHTTP1
 /// in the pool.
 public protocol UpstreamResponseDelegate: AnyObject {
     /// The response head (status and headers). `1xx` informational heads are not delivered.
-    func upstreamDidReceiveHead(_ head: HTTPResponseHead)
+    func upstreamDidReceiveHead(_ head: UpstreamResponseHead)
     /// A part of the body, as it came off the socket (a slice of NIO's read buffer, not a copy).
     func upstreamDidReceiveBodyPart(_ part: ByteBuffer)
     /// The socket read that delivered the latest head or body parts is over: a relay flushes here,

@@ -261,6 +261,76 @@ struct ProxyRoutingTests {
         await env.stop()
     }
 
+    @Test func responseFramingFollowsTheClientAndMalformedRequestsGet400() async throws {
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-framing-000001")]) { url in
+            [.simulated("acc", key: "sk-framing-000001", baseURL: url)]
+        }
+        func post(_ version: String, stream: Bool) -> String {
+            let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":\#(stream)}"#
+            return "POST /v1/chat/completions HTTP/\(version)\r\nHost: proxy\r\nAuthorization: Bearer \(ProxyEnvironment.clientKey)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        }
+        func split(_ outcome: RawTCPClient.Outcome) throws -> (head: String, body: String) {
+            let text = String(decoding: outcome.received, as: UTF8.self)
+            let end = try #require(text.range(of: "\r\n\r\n"), "\(text)")
+            return (String(text[..<end.lowerBound]).lowercased(), String(text[end.upperBound...]))
+        }
+
+        // HTTP/1.1, length unknown (a stream): chunked, each chunk well formed, ending with the last chunk.
+        let chunked = try await RawTCPClient.exchange(port: env.proxyPort, request: post("1.1", stream: true))
+        let (chunkedHead, chunkedBody) = try split(chunked)
+        #expect(chunkedHead.hasPrefix("http/1.1 200 ok"))
+        #expect(chunkedHead.contains("transfer-encoding: chunked"))
+        #expect(chunkedHead.contains("content-type: text/event-stream"))
+        #expect(!chunkedHead.contains("content-length"))
+        // Decoded by bytes: sizes count bytes, and "\r\n" is one Character in Swift.
+        var rest = Array(chunkedBody.utf8)[...]
+        var decodedBytes: [UInt8] = []
+        while true {
+            let lineEnd = try #require(rest.firstIndex(of: UInt8(ascii: "\r")), "chunk size line")
+            let size = try #require(Int(String(decoding: rest[..<lineEnd], as: UTF8.self), radix: 16))
+            rest = rest[(lineEnd + 2)...]
+            if size == 0 { break }
+            decodedBytes += rest.prefix(size)
+            rest = rest.dropFirst(size)
+            #expect(rest.starts(with: [0x0D, 0x0A]))
+            rest = rest.dropFirst(2)
+        }
+        #expect(Array(rest) == [0x0D, 0x0A], "nothing after the last chunk")
+        let decoded = String(decoding: decodedBytes, as: UTF8.self)
+        #expect(decoded.hasPrefix("data: {"))
+        #expect(decoded.contains("data: [DONE]"))
+        #expect(chunked.closed)
+
+        // HTTP/1.0 cannot take chunks: the body goes as it is and the connection closes after it.
+        let plain = try await RawTCPClient.exchange(port: env.proxyPort, request: post("1.0", stream: true))
+        let (plainHead, plainBody) = try split(plain)
+        #expect(plainHead.hasPrefix("http/1.1 200 ok"))
+        #expect(!plainHead.contains("transfer-encoding"))
+        #expect(plainHead.contains("connection: close"))
+        #expect(plainBody.hasPrefix("data: {"))
+        #expect(plainBody.hasSuffix("data: [DONE]\n\n"))
+        #expect(plain.closed)
+
+        // A known length is kept, and the body is exactly that long.
+        let sized = try await RawTCPClient.exchange(port: env.proxyPort, request: post("1.1", stream: false))
+        let (sizedHead, sizedBody) = try split(sized)
+        let lengthLine = try #require(sizedHead.split(separator: "\r\n").first { $0.hasPrefix("content-length: ") })
+        #expect(Int(lengthLine.dropFirst("content-length: ".count)) == sizedBody.utf8.count)
+        #expect(sizedBody.contains("chat.completion"))
+
+        // What NIO's parser rejects gets a 400 and a closed connection; the proxy keeps serving.
+        let garbage = try await RawTCPClient.exchange(port: env.proxyPort, request: "NOT HTTP AT ALL\r\n\r\n")
+        #expect(String(decoding: garbage.received, as: UTF8.self).hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(garbage.closed)
+        let badLength = try await RawTCPClient.exchange(
+            port: env.proxyPort, request: "POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\nContent-Length: x1\r\n\r\n")
+        #expect(String(decoding: badLength.received, as: UTF8.self).hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+        #expect(try await env.requests(to: "sk-framing-000001") == 4)
+        await env.stop()
+    }
+
     @Test func aModelAliasRewritesOnlyTheModelAndIsLogged() async throws {
         let env = try await ProxyEnvironment.start(
             keys: [Self.key("sk-alias-00000001")], config: ["model_aliases": ["house-model": "gpt-4o-mini"]]

@@ -134,7 +134,7 @@ struct ControlSocketTests {
         #expect(!FileManager.default.fileExists(atPath: path))
 
         // A regular file is never deleted.
-        FileManager.default.createFile(atPath: path, contents: Data("keep".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("keep".utf8))
         #expect(throws: ControlSocketError.self) { try ControlSocketServer.removeStaleSocket(at: path) }
         #expect(FileManager.default.fileExists(atPath: path))
         try FileManager.default.removeItem(atPath: path)

@@ -82,6 +82,32 @@ struct RequestLogTests {
         #expect(try JSONDecoder().decode(RequestRecord.self, from: Data(line.utf8)).ttfbMs == 0)
     }
 
+    @Test func numbersAreWrittenAsSwiftWouldPrintThem() {
+        func written(_ body: (inout JSONLineBuilder) -> Void) -> String {
+            var builder = JSONLineBuilder(bytes: [])
+            body(&builder)
+            return String(decoding: builder.bytes, as: UTF8.self)
+        }
+        // Durations: the value rounded to thousandths, printed like Double.description.
+        var generator = SystemRandomNumberGenerator()
+        var samples: [Double] = [0, -0.0, 0.0004, 0.0005, 0.001, 0.01, 0.1, 1, 12.5, 310, 999.9995, 1_000_000.25, -1.5, 123_456_789.125]
+        for _ in 0..<2000 { samples.append(Double.random(in: 0..<5_000_000, using: &generator)) }
+        for _ in 0..<500 { samples.append(Double.random(in: 0..<2, using: &generator)) }
+        for value in samples {
+            let rounded = (value * 1000).rounded() / 1000
+            let expected = (rounded == 0 ? 0 : rounded).description
+            #expect(written { $0.milliseconds(value) } == expected, "\(value)")
+        }
+        #expect(written { $0.milliseconds(.infinity) } == "0")
+        #expect(written { $0.milliseconds(1e300) } == (1e300 as Double).description)
+        for value in [0, 7, 10, 429, -5, 1_000_000, Int.max, Int.min] {
+            #expect(written { $0.integer(value) } == String(value))
+        }
+        // Strings: copied as they are unless they need escapes.
+        #expect(written { $0.string("acc-1_ok") } == #""acc-1_ok""#)
+        #expect(written { $0.string("a\"b\\c\nd\u{1}é") } == #""a\"b\\c\nd\u0001é""#)
+    }
+
     // MARK: - Filter
 
     @Test func emptyFilterMatchesEverything() {

@@ -40,8 +40,8 @@ final class RecordingDelegate: UpstreamResponseDelegate {
         self.sink = sink
     }
 
-    func upstreamDidReceiveHead(_ head: HTTPResponseHead) {
-        self.sink.yield(.head(head))
+    func upstreamDidReceiveHead(_ head: UpstreamResponseHead) {
+        self.sink.yield(.head(HTTPResponseHead(version: head.version, status: head.status, headers: head.headers)))
         if self.pauseOnHead {
             self.exchange?.pauseReading()
         }

@@ -86,22 +86,60 @@ struct UpstreamOriginTests {
             body: ByteBuffer(string: "{}")
         )
         request.head.version = .http1_0
-        request.prepareForWire(hostHeader: origin.hostHeaderValue)
+        #expect(request.prepareForWire() == nil)
         #expect(request.head.version == .http1_1)
-        #expect(request.head.headers["host"] == ["127.0.0.1:8080"])
-        #expect(request.head.headers["content-length"] == ["2"])
-        #expect(!request.head.headers.contains(name: "connection"))
-        #expect(!request.head.headers.contains(name: "transfer-encoding"))
-        #expect(!request.head.headers.contains(name: "keep-alive"))
-        #expect(request.head.headers["authorization"] == ["Bearer sk-test"])
+        let wire = Self.text(request.wireHead(hostHeader: origin.hostHeaderValue, allocator: .init()))
+        #expect(
+            wire == "POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:8080\r\ncontent-length: 2\r\n"
+                + "Authorization: Bearer sk-test\r\n\r\n")
 
         var get = UpstreamRequest(origin: origin, method: .GET, path: "/v1/models", headers: ["content-length": "5"])
-        get.prepareForWire(hostHeader: origin.hostHeaderValue)
-        #expect(!get.head.headers.contains(name: "content-length"))
+        #expect(get.prepareForWire() == nil)
+        #expect(Self.text(get.wireHead(hostHeader: "h", allocator: .init())) == "GET /v1/models HTTP/1.1\r\nhost: h\r\n\r\n")
 
         var emptyPost = UpstreamRequest(origin: origin, method: .POST, path: "/x")
-        emptyPost.prepareForWire(hostHeader: origin.hostHeaderValue)
-        #expect(emptyPost.head.headers["content-length"] == ["0"])
+        #expect(emptyPost.prepareForWire() == nil)
+        #expect(Self.text(emptyPost.wireHead(hostHeader: "h", allocator: .init())) == "POST /x HTTP/1.1\r\nhost: h\r\ncontent-length: 0\r\n\r\n")
+    }
+
+    @Test func encodedFieldsAreValidatedAndFollowTheHead() throws {
+        let origin = try #require(UpstreamOrigin(url: "http://127.0.0.1:8080"))
+        var fields = EncodedHeaderFields()
+        fields.add(name: "content-type", value: "application/json")
+        fields.add(name: "Connection", value: "keep-alive")  // skipped: the transport's own
+        fields.add(name: "Host", value: "client.example")  // skipped
+        fields.add(name: "x-api-key", value: "sk-ant")
+        #expect(fields.isValid)
+        var request = UpstreamRequest(
+            origin: origin, head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/messages?beta=true"),
+            encodedFields: fields, body: ByteBuffer(string: "{}"))
+        #expect(request.prepareForWire() == nil)
+        #expect(
+            Self.text(request.wireHead(hostHeader: "up", allocator: .init()))
+                == "POST /v1/messages?beta=true HTTP/1.1\r\nhost: up\r\ncontent-length: 2\r\n"
+                + "content-type: application/json\r\nx-api-key: sk-ant\r\n\r\n")
+
+        var injected = EncodedHeaderFields()
+        injected.add(name: "authorization", value: "Bearer sk-secret\r\nx-injected: 1")
+        injected.add(name: "bad name", value: "v")
+        #expect(!injected.isValid)
+        #expect(injected.invalidFieldName == "authorization")
+        #expect(injected.byteCount == 0)
+        var rejected = UpstreamRequest(
+            origin: origin, head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/x"), encodedFields: injected)
+        guard case .invalidRequest(let message) = rejected.prepareForWire() else {
+            Issue.record("expected invalidRequest")
+            return
+        }
+        #expect(message.contains("authorization"))
+        #expect(!message.contains("sk-secret"))
+
+        var spaced = UpstreamRequest(origin: origin, method: .GET, path: "/a b")
+        #expect(spaced.prepareForWire() != nil)
+    }
+
+    private static func text(_ buffer: ByteBuffer) -> String {
+        String(buffer: buffer)
     }
 
     @Test func errorDescriptionsAndPhase() throws {

@@ -103,23 +103,79 @@ struct JSONLineBuilder {
         bytes.append(0x3A)
     }
 
+    /// A decimal integer, written digit by digit (no `String` in between).
     mutating func integer(_ value: Int) {
-        bytes.append(contentsOf: String(value).utf8)
+        guard value != Int.min else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        if value < 0 { bytes.append(0x2D) }
+        appendDigits(UInt64(value.magnitude), minimumWidth: 1)
     }
 
-    /// A duration in milliseconds, rounded to 3 decimals (`12.5`, `310.0`, `0.001`).
+    /// `value` in decimal, zero-padded on the left to `minimumWidth` digits.
+    private mutating func appendDigits(_ value: UInt64, minimumWidth: Int) {
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(truncatingIfNeeded: rest % 10) + 0x30
+                rest /= 10
+                count += 1
+            } while rest > 0
+            while count < minimumWidth {
+                buffer[count] = 0x30
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                bytes.append(buffer[index])
+            }
+        }
+    }
+
+    /// A duration in milliseconds, rounded to 3 decimals (`12.5`, `310.0`, `0.001`): the integer
+    /// part, a point, then the thousandths without trailing zeros (at least one digit).
     mutating func milliseconds(_ value: Double) {
         guard value.isFinite else {
             bytes.append(0x30)
             return
         }
-        let rounded = (value * 1000).rounded() / 1000
-        bytes.append(contentsOf: (rounded == 0 ? 0 : rounded).description.utf8)
+        let thousandths = (value * 1000).rounded()
+        guard thousandths.magnitude < 1e15 else {
+            bytes.append(contentsOf: (thousandths / 1000).description.utf8)
+            return
+        }
+        let total = Int64(thousandths)
+        if total < 0 { bytes.append(0x2D) }
+        let magnitude = UInt64(total.magnitude)
+        appendDigits(magnitude / 1000, minimumWidth: 1)
+        bytes.append(0x2E)
+        var fraction = magnitude % 1000
+        var width = 3
+        while width > 1 && fraction % 10 == 0 {
+            fraction /= 10
+            width -= 1
+        }
+        appendDigits(fraction, minimumWidth: width)
     }
 
     /// A JSON string with the escapes RFC 8259 requires (quote, backslash, control characters).
+    /// Text that needs none (the usual case: ids, model and account names) is copied in one go.
     mutating func string(_ text: String) {
         bytes.append(0x22)
+        var needsEscaping = false
+        for byte in text.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            needsEscaping = true
+            break
+        }
+        guard needsEscaping else {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(0x22)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case 0x22: bytes.append(0x5C); bytes.append(0x22)

@@ -27,17 +27,50 @@ public enum HeaderForwarding {
     /// Whether an upstream response header stays behind (hop-by-hop; the client connection has
     /// its own framing and keep-alive).
     public static func dropsResponseHeader(_ name: String) -> Bool {
-        HeaderName.withBytes(name) { bytes in
-            switch bytes.count {
-            case 2: return HeaderName.equals(bytes, "te")
-            case 7: return HeaderName.equals(bytes, "trailer") || HeaderName.equals(bytes, "upgrade")
-            case 10: return HeaderName.equals(bytes, "connection") || HeaderName.equals(bytes, "keep-alive")
-            case 16: return HeaderName.equals(bytes, "proxy-connection")
-            case 17: return HeaderName.equals(bytes, "transfer-encoding")
-            case 18: return HeaderName.equals(bytes, "proxy-authenticate")
-            default: return false
-            }
-        } ?? false
+        HeaderName.withBytes(name) { dropsResponseHeader(bytes: $0) } ?? false
+    }
+
+    /// ``dropsResponseHeader(_:)`` for a name in its wire bytes.
+    public static func dropsResponseHeader(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch bytes.count {
+        case 2: return HeaderName.equals(bytes, "te")
+        case 7: return HeaderName.equals(bytes, "trailer") || HeaderName.equals(bytes, "upgrade")
+        case 10: return HeaderName.equals(bytes, "connection") || HeaderName.equals(bytes, "keep-alive")
+        case 16: return HeaderName.equals(bytes, "proxy-connection")
+        case 17: return HeaderName.equals(bytes, "transfer-encoding")
+        case 18: return HeaderName.equals(bytes, "proxy-authenticate")
+        default: return false
+        }
+    }
+
+    /// Whether a name in wire bytes is `content-length` (any case).
+    public static func isContentLength(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.count == 14 && HeaderName.equals(bytes, "content-length")
+    }
+
+    /// Whether a name in wire bytes is `content-type` (any case).
+    public static func isContentType(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.count == 12 && HeaderName.equals(bytes, "content-type")
+    }
+
+    /// ``isEventStream(contentType:)`` for a value in its wire bytes.
+    public static func isEventStream(contentTypeBytes bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        HeaderName.hasPrefix(HeaderName.trimmed(bytes), "text/event-stream")
+    }
+
+    /// Whether `name` is `content-length` (any case).
+    public static func isContentLength(_ name: String) -> Bool {
+        name.utf8.count == 14 && (HeaderName.withBytes(name) { HeaderName.equals($0, "content-length") } ?? false)
+    }
+
+    /// Whether `name` is `content-type` (any case).
+    public static func isContentType(_ name: String) -> Bool {
+        name.utf8.count == 12 && (HeaderName.withBytes(name) { HeaderName.equals($0, "content-type") } ?? false)
+    }
+
+    /// Whether `name` is `anthropic-version` (any case).
+    public static func isAnthropicVersion(_ name: String) -> Bool {
+        name.utf8.count == 17 && (HeaderName.withBytes(name) { HeaderName.equals($0, "anthropic-version") } ?? false)
     }
 
     /// Whether a `content-type` value is `text/event-stream` (any case, parameters allowed).

@@ -24,21 +24,32 @@ public enum RateLimitHeaders {
 
     /// Adds one header to `observation`; headers that are not rate-limit headers are ignored.
     public static func record(name: String, value: String, into observation: inout RateLimitObservation, now: Date) {
-        guard let field = HeaderName.withBytes(name, field(named:)) ?? nil else { return }
-        observation.style = observation.style ?? field.style
-        HeaderName.withBytes(value) { raw in
-            let bytes = HeaderName.trimmed(raw)
-            switch field.kind {
-            case .limit:
-                let number = HeaderName.decimal(bytes).flatMap { $0 > 0 ? $0 : nil }
-                if field.isTokens { observation.tokens.limit = number } else { observation.requests.limit = number }
-            case .remaining:
-                let number = HeaderName.decimal(bytes).flatMap { $0 >= 0 ? $0 : nil }
-                if field.isTokens { observation.tokens.remaining = number } else { observation.requests.remaining = number }
-            case .reset:
-                let date = parseReset(bytes: bytes, now: now)
-                if field.isTokens { observation.tokens.resetAt = date } else { observation.requests.resetAt = date }
+        HeaderName.withBytes(name) { nameBytes in
+            HeaderName.withBytes(value) { valueBytes in
+                record(name: nameBytes, value: valueBytes, into: &observation, now: now)
             }
+        }
+    }
+
+    /// ``record(name:value:into:now:)`` for a header still in its wire bytes (a relay's fast path:
+    /// headers that are not rate-limit headers cost a length check and a prefix compare).
+    public static func record(
+        name: UnsafeBufferPointer<UInt8>, value raw: UnsafeBufferPointer<UInt8>, into observation: inout RateLimitObservation,
+        now: Date
+    ) {
+        guard let field = field(named: name) else { return }
+        observation.style = observation.style ?? field.style
+        let bytes = HeaderName.trimmed(raw)
+        switch field.kind {
+        case .limit:
+            let number = HeaderName.decimal(bytes).flatMap { $0 > 0 ? $0 : nil }
+            if field.isTokens { observation.tokens.limit = number } else { observation.requests.limit = number }
+        case .remaining:
+            let number = HeaderName.decimal(bytes).flatMap { $0 >= 0 ? $0 : nil }
+            if field.isTokens { observation.tokens.remaining = number } else { observation.requests.remaining = number }
+        case .reset:
+            let date = parseReset(bytes: bytes, now: now)
+            if field.isTokens { observation.tokens.resetAt = date } else { observation.requests.resetAt = date }
         }
     }
 

@@ -42,8 +42,8 @@ public final class ServiceProcess: @unchecked Sendable {
         let stamp = "\(executable)-\(UInt32.random(in: 0...UInt32.max))"
         stdoutPath = "\(logDirectory)/\(stamp).out"
         stderrPath = "\(logDirectory)/\(stamp).err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         (exited, exitContinuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))

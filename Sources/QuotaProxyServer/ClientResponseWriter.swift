@@ -1,0 +1,86 @@
+import NIOCore
+import NIOHTTP1
+
+/// How the body of a response to the client is delimited on the wire.
+enum ClientResponseFraming {
+    /// The head carries `content-length`: body bytes go out as they are.
+    case contentLength
+    /// `transfer-encoding: chunked` (HTTP/1.1 clients, length unknown): each part becomes a chunk.
+    case chunked
+    /// HTTP/1.0 client, length unknown: bytes as they are, and the connection closes at the end.
+    case closeDelimited
+    /// The status allows no body (1xx, 204, 304): body bytes are dropped.
+    case noBody
+
+    /// The framing for an answer with `status`, whether it has a `content-length`, to a client
+    /// speaking `version`.
+    static func choose(status: Int, hasContentLength: Bool, clientVersion: HTTPVersion) -> ClientResponseFraming {
+        if (100..<200).contains(status) || status == 204 || status == 304 { return .noBody }
+        if hasContentLength { return .contentLength }
+        if clientVersion.major > 1 || (clientVersion.major == 1 && clientVersion.minor >= 1) { return .chunked }
+        return .closeDelimited
+    }
+}
+
+/// The proxy's HTTP/1.1 response encoder: response heads and body framing written straight into
+/// bytes, in place of NIO's `HTTPResponseEncoder` (which would need an `HTTPHeaders` copy of every
+/// upstream header first). Header names and values come from NIO's request/response parser (which
+/// rejects CR, LF and NUL) or from the proxy itself.
+enum ClientResponseWriter {
+    /// Starts a head: the status line. Add fields with ``addField(_:_:to:)`` and end it with
+    /// ``endHead(_:)``.
+    static func startHead(status: HTTPResponseStatus, allocator: ByteBufferAllocator, capacity: Int = 256) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: capacity)
+        if status.code == 200 {
+            buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
+        } else {
+            buffer.writeStaticString("HTTP/1.1 ")
+            buffer.writeString(String(status.code))
+            buffer.writeStaticString(" ")
+            buffer.writeString(status.reasonPhrase)
+            buffer.writeStaticString("\r\n")
+        }
+        return buffer
+    }
+
+    static func addField(_ name: String, _ value: String, to buffer: inout ByteBuffer) {
+        buffer.writeString(name)
+        buffer.writeStaticString(": ")
+        buffer.writeString(value)
+        buffer.writeStaticString("\r\n")
+    }
+
+    static func endHead(_ buffer: inout ByteBuffer) {
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A complete response with a fixed body.
+    static func complete(
+        status: HTTPResponseStatus, contentType: String, body: [UInt8], extraHeaders: [(String, String)], close: Bool,
+        allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var buffer = startHead(status: status, allocator: allocator, capacity: 160 + body.count)
+        addField("content-type", contentType, to: &buffer)
+        addField("content-length", String(body.count), to: &buffer)
+        for (name, value) in extraHeaders { addField(name, value, to: &buffer) }
+        if close { buffer.writeStaticString("connection: close\r\n") }
+        endHead(&buffer)
+        buffer.writeBytes(body)
+        return buffer
+    }
+
+    /// The line that opens a chunk of `size` bytes (`1a2b\r\n`).
+    static func chunkHeader(size: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 18)
+        buffer.writeString(String(size, radix: 16))
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    /// The CRLF that closes a chunk.
+    static let chunkTrailer = ByteBuffer(string: "\r\n")
+    /// The last chunk of a chunked body (no trailers).
+    static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
+    /// The answer to a request NIO's parser rejected (as NIO's `HTTPServerProtocolErrorHandler` gives it).
+    static let badRequest = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+}

@@ -1,0 +1,85 @@
+import NIOCore
+
+/// Request header fields written straight into their wire form (`name: value\r\n` each) as they
+/// are added: the cheap way to hand the transport a request's headers, without building an
+/// `HTTPHeaders` value that the transport would then encode again.
+///
+/// Adding validates as it copies: a name that is not an HTTP token, or a value with CR, LF or
+/// NUL, marks the fields invalid, and ``UpstreamConnectionPool/execute(_:delegate:)`` then fails
+/// the exchange with ``UpstreamError/invalidRequest(_:)`` before anything is sent. Connection-level
+/// headers (`Host`, `Content-Length`, hop-by-hop headers) are skipped: the transport writes its own.
+public struct EncodedHeaderFields: Sendable {
+    /// The encoded lines.
+    private(set) var bytes: ByteBuffer
+    /// The name of the first field that could not be encoded (never its value).
+    public private(set) var invalidFieldName: String?
+
+    /// Creates empty fields with room for about `capacity` bytes.
+    public init(allocator: ByteBufferAllocator = ByteBufferAllocator(), capacity: Int = 512) {
+        self.bytes = allocator.buffer(capacity: capacity)
+    }
+
+    /// Whether every field added so far could be encoded.
+    public var isValid: Bool { invalidFieldName == nil }
+
+    /// The number of encoded bytes.
+    public var byteCount: Int { bytes.readableBytes }
+
+    /// Appends `name: value`; connection-level names are skipped (see the type's documentation).
+    public mutating func add(name: String, value: String) {
+        guard !Self.isConnectionLevel(name) else { return }
+        guard Self.isToken(name), Self.isFieldValue(value) else {
+            if invalidFieldName == nil { invalidFieldName = Self.printable(name) }
+            return
+        }
+        bytes.writeString(name)
+        bytes.writeStaticString(": ")
+        bytes.writeString(value)
+        bytes.writeStaticString("\r\n")
+    }
+
+    /// Headers the transport owns: `Host`, `Content-Length` and the hop-by-hop ones.
+    static func isConnectionLevel(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 4: return name.equalsIgnoringASCIICase("host")
+        case 7: return name.equalsIgnoringASCIICase("upgrade")
+        case 10: return name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("keep-alive")
+        case 14: return name.equalsIgnoringASCIICase("content-length")
+        case 16: return name.equalsIgnoringASCIICase("proxy-connection")
+        case 17: return name.equalsIgnoringASCIICase("transfer-encoding")
+        default: return false
+        }
+    }
+
+    /// RFC 9110 token: visible ASCII except delimiters.
+    static func isToken(_ name: String) -> Bool {
+        guard !name.isEmpty else { return false }
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                continue
+            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+                UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// A field value may hold anything but CR, LF and NUL (obs-text and tabs are allowed).
+    static func isFieldValue(_ value: String) -> Bool {
+        for byte in value.utf8 where byte == 0x0D || byte == 0x0A || byte == 0x00 {
+            return false
+        }
+        return true
+    }
+
+    /// A header name made safe to show in an error message.
+    static func printable(_ name: String) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.prefix(64).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? $0 : "?" }))
+    }
+}
