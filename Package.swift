@@ -77,8 +77,17 @@ let package = Package(
         ),
         /// The proxy's upstream HTTP/1.1 transport: keep-alive connections pooled per event loop.
         .target(
+            name: "QuotaHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "QuotaUpstream",
             dependencies: [
+                "QuotaHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -108,7 +117,7 @@ let package = Package(
         .target(
             name: "QuotaProxyServer",
             dependencies: [
-                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime", "QuotaUpstream",
+                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime", "QuotaUpstream", "QuotaHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -244,6 +253,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaHTTPTests",
+            dependencies: [
+                "QuotaHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

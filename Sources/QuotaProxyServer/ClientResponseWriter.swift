@@ -81,6 +81,6 @@ enum ClientResponseWriter {
     static let chunkTrailer = ByteBuffer(string: "\r\n")
     /// The last chunk of a chunked body (no trailers).
     static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
-    /// The answer to a request NIO's parser rejected (as NIO's `HTTPServerProtocolErrorHandler` gives it).
-    static let badRequest = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+    /// The interim answer to `Expect: 100-continue`.
+    static let continueResponse = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
 }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import QuotaCore
+import QuotaHTTP
 import QuotaUpstream
 
 /// One proxied request: picks an account, sends the request upstream, fails over on errors that
@@ -49,7 +50,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private let coordinator: RoutingCoordinator
     private let hooks: ProxyHooks
     private let route: ProxyRoute
-    private let head: HTTPRequestHead
+    private let head: ParsedRequestHead
     private let body: ByteBuffer
     /// The model sent upstream (after `model_aliases`).
     private let model: String
@@ -85,7 +86,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     init(
         context: ChannelHandlerContext, routing: LoopRouting, coordinator: RoutingCoordinator, hooks: ProxyHooks,
-        route: ProxyRoute, head: HTTPRequestHead, body: ByteBuffer, model: String, requestedModel: String, group: String,
+        route: ProxyRoute, head: ParsedRequestHead, body: ByteBuffer, model: String, requestedModel: String, group: String,
         keepAlive: Bool,
         receivedAt: NIODeadline, clientKey: String?, onFinish: @escaping (_ keepAlive: Bool) -> Void
     ) {
@@ -165,8 +166,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
         // credential with a line break fails the attempt instead of reaching the upstream).
         var fields = EncodedHeaderFields(allocator: context.channel.allocator, capacity: 384)
         var hasAnthropicVersion = false
-        for (name, value) in head.headers where !HeaderForwarding.dropsRequestHeader(name) {
-            if account.provider == .anthropic && !hasAnthropicVersion && HeaderForwarding.isAnthropicVersion(name) {
+        let provider = account.provider
+        head.forEachField { name, value in
+            guard !HeaderForwarding.dropsRequestHeader(bytes: name) else { return }
+            if provider == .anthropic && !hasAnthropicVersion && HeaderForwarding.isAnthropicVersion(bytes: name) {
                 hasAnthropicVersion = true
             }
             fields.add(name: name, value: value)

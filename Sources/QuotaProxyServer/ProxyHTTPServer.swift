@@ -6,8 +6,8 @@ import Synchronization
 
 /// The client-facing HTTP/1.1 listener.
 ///
-/// A classic NIO pipeline (NIO's HTTP request decoder, then ``ProxyRequestHandler``, which writes
-/// responses as bytes, answers malformed requests and serves pipelined requests in order) so a request is handled where it arrives, without a task per request.
+/// A classic NIO pipeline (idle timeout, then ``ProxyRequestHandler``, which parses requests and
+/// writes responses as bytes, answers malformed requests and serves pipelined requests in order) so a request is handled where it arrives, without a task per request.
 /// Graceful shutdown stops accepting, lets responses in progress finish (idle keep-alive
 /// connections close at once) and force-closes what is left after `shutdownGrace`.
 final class ProxyHTTPServer: Sendable {
@@ -41,10 +41,8 @@ final class ProxyHTTPServer: Sendable {
                     // A connection that sends nothing for this long (idle keep-alive, or a stalled
                     // request) is closed; a response being relayed is not affected.
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: ProxyLimits.clientReadTimeout))
-                    // Requests are parsed by NIO's decoder; responses are written as bytes by the
-                    // handler (ClientResponseWriter), which also answers parse errors with a 400.
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    // No HTTP codec: the handler parses requests (HTTPRequestParser) and writes
+                    // responses (ClientResponseWriter) as bytes.
                     try channel.pipeline.syncOperations.addHandler(makeHandler())
                     track(channel)
                 }

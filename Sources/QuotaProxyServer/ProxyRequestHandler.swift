@@ -1,7 +1,9 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import QuotaCore
+import QuotaHTTP
 
 /// One client connection: reads requests, answers what the proxy answers itself (`/healthz`,
 /// `/v1/models`, errors) and hands proxied requests to a ``ProxyExchange``.
@@ -15,7 +17,8 @@ import QuotaCore
 /// handler, which pauses reading during every response and so costs two `epoll_ctl` calls per
 /// request.
 final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    /// Raw bytes: requests are parsed here (``HTTPRequestParser``), with no HTTP decoder in front.
+    typealias InboundIn = ByteBuffer
     /// Responses are written as bytes (``ClientResponseWriter``): there is no HTTP encoder below.
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
@@ -28,8 +31,15 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case responding
     }
 
+    /// One parsed piece of a request.
+    private enum RequestPart {
+        case head(ParsedRequestHead)
+        case body(ByteBuffer)
+        case end
+    }
+
     private struct Pending {
-        var head: HTTPRequestHead
+        var head: ParsedRequestHead
         var route: ProxyRoute?
         var body: ByteBuffer?
         /// An error decided before the body was read; answered once the body is consumed.
@@ -50,8 +60,13 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var state = State.idle
     private var exchange: ProxyExchange?
     private var closeAfterResponse = false
+    private var parser = HTTPRequestParser()
+    /// The bytes stopped making sense as HTTP: nothing more is read from them.
+    private var parserFailed = false
+    /// The connection is closing: parts still being parsed are dropped.
+    private var isClosing = false
     /// Parts of pipelined requests that arrived while a response was in flight.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    private var queued = CircularBuffer<RequestPart>()
     /// A `read()` held back while parts are queued.
     private var readHeldBack = false
     private var isDrainingQueue = false
@@ -62,12 +77,57 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if isResponding || !queued.isEmpty {
-            queued.append(part)
-        } else {
-            handle(part, context: context)
+        guard !parserFailed, !isClosing else { return }
+        let bytes = unwrapInboundIn(data)
+        do {
+            try parser.feed(bytes) { event in
+                guard !isClosing else { return }
+                let part: RequestPart
+                switch event {
+                case .head(let head): part = .head(head)
+                case .body(let body): part = .body(body)
+                case .end: part = .end
+                }
+                if isResponding || !queued.isEmpty {
+                    queued.append(part)
+                } else {
+                    handle(part, context: context)
+                }
+            }
+        } catch {
+            parseFailed(error, context: context)
         }
+    }
+
+    /// Bytes that are not HTTP/1.1: a 400 (431 for an oversized head) when no answer is under
+    /// way, then the connection closes (after the answer in flight, if there is one).
+    private func parseFailed(_ error: HTTPParseError, context: ChannelHandlerContext) {
+        parserFailed = true
+        hooks.logger.debug("closing a client connection that sent malformed HTTP: \(error)")
+        switch state {
+        case .responding:
+            closeAfterResponse = true
+        case .idle, .receiving:
+            let pending: Pending? = if case .receiving(let pending) = state { pending } else { nil }
+            let status: HTTPResponseStatus = error.isHeadTooLarge ? .requestHeaderFieldsTooLarge : .badRequest
+            countLocalAnswer(pending, status: status, context: context)
+            routing(context).counters.rejected += 1
+            let body = ClientErrorBody.make(
+                error.isHeadTooLarge ? .requestTooLarge : .invalidRequest, message: "malformed HTTP request: \(error)",
+                anthropic: pending?.route?.usesAnthropicErrors ?? false)
+            let out = ClientResponseWriter.complete(
+                status: status, contentType: "application/json", body: body, extraHeaders: [], close: true,
+                allocator: context.channel.allocator)
+            state = .responding
+            isClosing = true
+            queued.removeAll()
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+            context.close(promise: nil)
+        }
+    }
+
+    private func routing(_ context: ChannelHandlerContext) -> LoopRouting {
+        coordinator.routing(on: context.eventLoop)
     }
 
     private var isResponding: Bool {
@@ -82,7 +142,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: RequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             guard case .idle = state else { return }
@@ -111,8 +171,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         status: .payloadTooLarge, kind: .requestTooLarge,
         message: "the request body exceeds \(ProxyLimits.maximumBodyBytes / (1 << 20)) MiB")
 
-    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Pending {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    private func begin(_ head: ParsedRequestHead, context: ChannelHandlerContext) -> Pending {
+        let path = head.uri[..<(head.uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? head.uri.endIndex)]
         let route = ProxyRoute(method: head.method.rawValue, path: path)
         var pending = Pending(head: head, route: route, body: nil, rejection: nil, receivedAt: .now())
         guard let route else {
@@ -125,7 +185,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let settings = coordinator.routing(on: context.eventLoop).settings
         if route != .health && !(route == .metrics && settings.metricsArePublic) && !settings.authenticator.isOpen {
             let key = ClientKeyAuthenticator.presentedKey(
-                authorization: head.headers.first(name: "authorization"), apiKey: head.headers.first(name: "x-api-key"))
+                authorization: head.first(name: "authorization"), apiKey: head.first(name: "x-api-key"))
             pending.clientKeyIndex = key.flatMap { settings.authenticator.matchingIndex($0) }
             if pending.clientKeyIndex == nil {
                 pending.rejection = Rejection(
@@ -136,8 +196,11 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return pending
             }
         }
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > ProxyLimits.maximumBodyBytes {
+        if let length = head.contentLength, length > ProxyLimits.maximumBodyBytes {
             pending.rejection = Self.tooLarge
+        } else if head.expectsContinue && head.bodyFraming != .length(0) {
+            // The client waits for this before sending the body.
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ClientResponseWriter.continueResponse)), promise: nil)
         }
         return pending
     }
@@ -261,6 +324,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state = .idle
         if !keepAlive || closeAfterResponse {
             queued.removeAll()
+            isClosing = true
             context.close(promise: nil)
             return
         }
@@ -289,6 +353,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isClosing = true
         exchange?.clientDisconnected()
         exchange = nil
         context.fireChannelInactive()
@@ -318,17 +383,10 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A request NIO's parser rejected gets a 400 when no answer is under way (as NIO's
-        // HTTPServerProtocolErrorHandler would give it); then, as for any other error, the connection closes.
-        if error is HTTPParserError || error is NIOHTTPDecoderError, case .idle = state, exchange == nil {
-            countLocalAnswer(nil, status: .badRequest, context: context)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ClientResponseWriter.badRequest)), promise: nil)
-        } else if case .receiving(let pending) = state, error is HTTPParserError || error is NIOHTTPDecoderError {
-            countLocalAnswer(pending, status: .badRequest, context: context)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ClientResponseWriter.badRequest)), promise: nil)
-        }
+        // A socket error: the connection is gone (malformed HTTP is handled in parseFailed).
         exchange?.clientDisconnected()
         exchange = nil
+        isClosing = true
         context.close(promise: nil)
     }
 }

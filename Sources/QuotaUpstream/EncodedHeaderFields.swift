@@ -1,4 +1,5 @@
 import NIOCore
+import QuotaHTTP
 
 /// Request header fields written straight into their wire form (`name: value\r\n` each) as they
 /// are added: the cheap way to hand the transport a request's headers, without building an
@@ -38,34 +39,45 @@ public struct EncodedHeaderFields: Sendable {
         bytes.writeStaticString("\r\n")
     }
 
-    /// Headers the transport owns: `Host`, `Content-Length` and the hop-by-hop ones.
-    static func isConnectionLevel(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 4: return name.equalsIgnoringASCIICase("host")
-        case 7: return name.equalsIgnoringASCIICase("upgrade")
-        case 10: return name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("keep-alive")
-        case 14: return name.equalsIgnoringASCIICase("content-length")
-        case 16: return name.equalsIgnoringASCIICase("proxy-connection")
-        case 17: return name.equalsIgnoringASCIICase("transfer-encoding")
+    /// Appends a field given as wire bytes (a relay's fast path); same rules as ``add(name:value:)``.
+    public mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        guard !Self.isConnectionLevel(bytes: name) else { return }
+        var valid = !name.isEmpty
+        for byte in name where !HTTPHeadScanner.isTokenByte(byte) { valid = false }
+        for byte in value where byte == 0x0D || byte == 0x0A || byte == 0x00 { valid = false }
+        guard valid else {
+            if invalidFieldName == nil { invalidFieldName = Self.printable(String(decoding: name, as: UTF8.self)) }
+            return
+        }
+        bytes.writeBytes(name)
+        bytes.writeStaticString(": ")
+        bytes.writeBytes(value)
+        bytes.writeStaticString("\r\n")
+    }
+
+    static func isConnectionLevel(bytes name: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch name.count {
+        case 4: return HTTPHeadScanner.equalsLowercase(name, "host")
+        case 7: return HTTPHeadScanner.equalsLowercase(name, "upgrade")
+        case 10: return HTTPHeadScanner.equalsLowercase(name, "connection") || HTTPHeadScanner.equalsLowercase(name, "keep-alive")
+        case 14: return HTTPHeadScanner.equalsLowercase(name, "content-length")
+        case 16: return HTTPHeadScanner.equalsLowercase(name, "proxy-connection")
+        case 17: return HTTPHeadScanner.equalsLowercase(name, "transfer-encoding")
         default: return false
         }
+    }
+
+    /// Headers the transport owns: `Host`, `Content-Length` and the hop-by-hop ones.
+    static func isConnectionLevel(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { isConnectionLevel(bytes: $0) }
     }
 
     /// RFC 9110 token: visible ASCII except delimiters.
     static func isToken(_ name: String) -> Bool {
         guard !name.isEmpty else { return false }
-        for byte in name.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"):
-                continue
-            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-                UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-                continue
-            default:
-                return false
-            }
+        for byte in name.utf8 where !HTTPHeadScanner.isTokenByte(byte) {
+            return false
         }
         return true
     }

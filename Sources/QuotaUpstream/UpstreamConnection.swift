@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import QuotaHTTP
 
 /// One keep-alive HTTP/1.1 connection to an upstream: the last handler of its channel pipeline
 /// (`[NIOSSLClientHandler] → this`: requests go out as bytes, responses are parsed here by

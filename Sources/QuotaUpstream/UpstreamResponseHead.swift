@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import QuotaHTTP
 
 /// The head of an upstream response, as ``HTTPResponseParser`` read it: status, version and the
 /// header fields as positions in the head's bytes.
@@ -14,16 +15,9 @@ public struct UpstreamResponseHead: Sendable {
     /// The bytes of the head (status line and header lines).
     let bytes: ByteBuffer
     /// Where each field's name and value are in ``bytes`` (offsets from its reader index).
-    let fields: [FieldPosition]
+    let fields: [HTTPFieldPosition]
 
-    struct FieldPosition: Sendable {
-        var nameStart: Int32
-        var nameLength: Int32
-        var valueStart: Int32
-        var valueLength: Int32
-    }
-
-    init(status: HTTPResponseStatus, version: HTTPVersion, bytes: ByteBuffer, fields: [FieldPosition]) {
+    init(status: HTTPResponseStatus, version: HTTPVersion, bytes: ByteBuffer, fields: [HTTPFieldPosition]) {
         self.status = status
         self.version = version
         self.bytes = bytes
@@ -33,7 +27,7 @@ public struct UpstreamResponseHead: Sendable {
     /// A head built from decoded values (tests, simulated upstreams).
     public init(status: HTTPResponseStatus, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]) {
         var bytes = ByteBuffer()
-        var fields: [FieldPosition] = []
+        var fields: [HTTPFieldPosition] = []
         for (name, value) in headers {
             let nameStart = bytes.writerIndex
             let nameLength = bytes.writeString(name)
@@ -41,10 +35,7 @@ public struct UpstreamResponseHead: Sendable {
             let valueStart = bytes.writerIndex
             let valueLength = bytes.writeString(value)
             bytes.writeStaticString("\r\n")
-            fields.append(
-                FieldPosition(
-                    nameStart: Int32(nameStart), nameLength: Int32(nameLength), valueStart: Int32(valueStart),
-                    valueLength: Int32(valueLength)))
+            fields.append(HTTPFieldPosition(name: nameStart..<(nameStart + nameLength), value: valueStart..<(valueStart + valueLength)))
         }
         self.init(status: status, version: version, bytes: bytes, fields: fields)
     }
@@ -57,9 +48,7 @@ public struct UpstreamResponseHead: Sendable {
         try bytes.withUnsafeReadableBytes { raw in
             let base = raw.bindMemory(to: UInt8.self)
             for field in fields {
-                try body(
-                    UnsafeBufferPointer(rebasing: base[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)]),
-                    UnsafeBufferPointer(rebasing: base[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
+                try body(UnsafeBufferPointer(rebasing: base[field.name]), UnsafeBufferPointer(rebasing: base[field.value]))
             }
         }
     }
@@ -80,16 +69,11 @@ public struct UpstreamResponseHead: Sendable {
         let wanted = Array(name.utf8)
         forEachField { fieldName, value in
             guard found == nil, fieldName.count == wanted.count else { return }
-            for index in 0..<wanted.count where Self.lower(fieldName[index]) != Self.lower(wanted[index]) {
+            for index in 0..<wanted.count where HTTPHeadScanner.lower(fieldName[index]) != HTTPHeadScanner.lower(wanted[index]) {
                 return
             }
             found = String(decoding: value, as: UTF8.self)
         }
         return found
-    }
-
-    @inline(__always)
-    static func lower(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 }

@@ -326,8 +326,31 @@ struct ProxyRoutingTests {
         let badLength = try await RawTCPClient.exchange(
             port: env.proxyPort, request: "POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\nContent-Length: x1\r\n\r\n")
         #expect(String(decoding: badLength.received, as: UTF8.self).hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        let oversized = try await RawTCPClient.exchange(
+            port: env.proxyPort,
+            request: "GET /healthz HTTP/1.1\r\n" + String(repeating: "X-Filler: 0123456789012345678901234567890123456789\r\n", count: 2000))
+        #expect(String(decoding: oversized.received, as: UTF8.self).hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"))
+
+        // A chunked request body reaches the upstream whole, with a length; Expect: 100-continue
+        // gets its interim answer before the final one.
+        let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"chunked"}]}"#
+        let half = body.utf8.count / 2
+        let chunkedRequest =
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer \(ProxyEnvironment.clientKey)\r\n"
+            + "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+            + String(half, radix: 16) + "\r\n" + String(body.prefix(half)) + "\r\n"
+            + String(body.utf8.count - half, radix: 16) + ";ext\r\n" + String(body.dropFirst(half)) + "\r\n0\r\n\r\n"
+        let viaChunks = try await RawTCPClient.exchange(port: env.proxyPort, request: chunkedRequest)
+        let viaChunksText = String(decoding: viaChunks.received, as: UTF8.self)
+        #expect(viaChunksText.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"), "\(viaChunksText)")
+        let forwarded = try await env.simulatorState.stats(forKey: "sk-framing-000001").lastRequest
+        #expect(forwarded?.body == body)
+        #expect(forwarded?.headers["content-length"] == String(body.utf8.count))
+        #expect(forwarded?.headers["transfer-encoding"] == nil)
+        #expect(forwarded?.headers["expect"] == nil)
+
         #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
-        #expect(try await env.requests(to: "sk-framing-000001") == 4)
+        #expect(try await env.requests(to: "sk-framing-000001") == 5)
         await env.stop()
     }
 

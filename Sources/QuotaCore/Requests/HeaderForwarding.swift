@@ -5,23 +5,26 @@ public enum HeaderForwarding {
     /// sets its own), `host`, `accept-encoding` (answers are relayed as they come) and the
     /// client's credentials (the account's are added instead).
     public static func dropsRequestHeader(_ name: String) -> Bool {
-        HeaderName.withBytes(name) { bytes in
-            switch bytes.count {
-            case 2: return HeaderName.equals(bytes, "te")
-            case 4: return HeaderName.equals(bytes, "host")
-            case 6: return HeaderName.equals(bytes, "expect")
-            case 7: return HeaderName.equals(bytes, "trailer") || HeaderName.equals(bytes, "upgrade")
-            case 9: return HeaderName.equals(bytes, "x-api-key")
-            case 10: return HeaderName.equals(bytes, "connection") || HeaderName.equals(bytes, "keep-alive")
-            case 13: return HeaderName.equals(bytes, "authorization")
-            case 14: return HeaderName.equals(bytes, "content-length")
-            case 15: return HeaderName.equals(bytes, "accept-encoding")
-            case 16: return HeaderName.equals(bytes, "proxy-connection")
-            case 17: return HeaderName.equals(bytes, "transfer-encoding")
-            case 19: return HeaderName.equals(bytes, "proxy-authorization")
-            default: return false
-            }
-        } ?? false
+        HeaderName.withBytes(name) { dropsRequestHeader(bytes: $0) } ?? false
+    }
+
+    /// ``dropsRequestHeader(_:)`` for a name in its wire bytes.
+    public static func dropsRequestHeader(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch bytes.count {
+        case 2: return HeaderName.equals(bytes, "te")
+        case 4: return HeaderName.equals(bytes, "host")
+        case 6: return HeaderName.equals(bytes, "expect")
+        case 7: return HeaderName.equals(bytes, "trailer") || HeaderName.equals(bytes, "upgrade")
+        case 9: return HeaderName.equals(bytes, "x-api-key")
+        case 10: return HeaderName.equals(bytes, "connection") || HeaderName.equals(bytes, "keep-alive")
+        case 13: return HeaderName.equals(bytes, "authorization")
+        case 14: return HeaderName.equals(bytes, "content-length")
+        case 15: return HeaderName.equals(bytes, "accept-encoding")
+        case 16: return HeaderName.equals(bytes, "proxy-connection")
+        case 17: return HeaderName.equals(bytes, "transfer-encoding")
+        case 19: return HeaderName.equals(bytes, "proxy-authorization")
+        default: return false
+        }
     }
 
     /// Whether an upstream response header stays behind (hop-by-hop; the client connection has
@@ -66,6 +69,11 @@ public enum HeaderForwarding {
     /// Whether `name` is `content-type` (any case).
     public static func isContentType(_ name: String) -> Bool {
         name.utf8.count == 12 && (HeaderName.withBytes(name) { HeaderName.equals($0, "content-type") } ?? false)
+    }
+
+    /// Whether a name in wire bytes is `anthropic-version` (any case).
+    public static func isAnthropicVersion(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.count == 17 && HeaderName.equals(bytes, "anthropic-version")
     }
 
     /// Whether `name` is `anthropic-version` (any case).

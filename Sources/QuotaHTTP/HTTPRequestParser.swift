@@ -1,0 +1,248 @@
+import NIOCore
+import NIOHTTP1
+
+/// A request head as ``HTTPRequestParser`` read it: the request line decoded, the header fields
+/// kept as positions in the head's bytes (read with ``first(name:)`` or ``forEachField(_:)``).
+public struct ParsedRequestHead: Sendable {
+    public var method: HTTPMethod
+    /// The request target as sent (origin form: path and query).
+    public var uri: String
+    public var version: HTTPVersion
+    /// Whether the connection may carry another request after this one (HTTP/1.1 unless
+    /// `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`).
+    public var isKeepAlive: Bool
+    /// The body's framing.
+    public var bodyFraming: HTTPBodyReader.Framing
+    /// The declared body length (`nil` for a chunked body).
+    public var contentLength: Int?
+    /// Whether the client sent `Expect: 100-continue` and waits for an interim answer.
+    public var expectsContinue: Bool
+    let bytes: ByteBuffer
+    let fields: [HTTPFieldPosition]
+
+    /// The number of header fields.
+    public var fieldCount: Int { fields.count }
+
+    /// Calls `body` with each field's name and value bytes (valid only during the call), in order.
+    public func forEachField(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        try bytes.withUnsafeReadableBytes { raw in
+            let base = raw.bindMemory(to: UInt8.self)
+            for field in fields {
+                try body(UnsafeBufferPointer(rebasing: base[field.name]), UnsafeBufferPointer(rebasing: base[field.value]))
+            }
+        }
+    }
+
+    /// The first value of the field `name` (a lower-case literal; compared ignoring ASCII case).
+    public func first(name: StaticString) -> String? {
+        bytes.withUnsafeReadableBytes { raw -> String? in
+            let base = raw.bindMemory(to: UInt8.self)
+            for field in fields where HTTPHeadScanner.equalsLowercase(UnsafeBufferPointer(rebasing: base[field.name]), name) {
+                return String(decoding: UnsafeBufferPointer(rebasing: base[field.value]), as: UTF8.self)
+            }
+            return nil
+        }
+    }
+
+    /// The header fields as NIO's `HTTPHeaders` (built on each call).
+    public var headers: HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(fields.count)
+        forEachField { name, value in
+            headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        }
+        return headers
+    }
+}
+
+/// An incremental HTTP/1.1 request parser over raw socket reads: the client side of the proxy's
+/// byte relay, in place of NIO's `HTTPRequestDecoder`.
+///
+/// Strict where a proxy must be (RFC 9112): a request with both `Transfer-Encoding` and
+/// `Content-Length`, a `Transfer-Encoding` that does not end in `chunked`, conflicting lengths,
+/// obsolete line folding, or a malformed request line is an error (the caller answers 400 and
+/// closes), so no two parsers can disagree on where a request ends. Pipelined requests are
+/// parsed one after the other.
+public struct HTTPRequestParser: Sendable {
+    public enum Event {
+        case head(ParsedRequestHead)
+        case body(ByteBuffer)
+        /// The request is complete.
+        case end
+    }
+
+    private enum State: Sendable {
+        case head
+        case body(HTTPBodyReader)
+    }
+
+    private var state = State.head
+    private var partial: ByteBuffer?
+
+    public init() {}
+
+    /// Whether a request is under way (some of it read, not all).
+    public var isMidRequest: Bool {
+        if case .head = state { return partial != nil }
+        return true
+    }
+
+    /// Parses `input`, calling `emit` for each event, for as many requests as it holds.
+    public mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(HTTPParseError) {
+        var buffer: ByteBuffer
+        if var kept = partial {
+            partial = nil
+            var input = input
+            kept.writeBuffer(&input)
+            buffer = kept
+        } else {
+            buffer = input
+        }
+        while true {
+            switch state {
+            case .head:
+                // Empty lines before a request line are ignored (RFC 9112 §2.2).
+                while let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+                    first == UInt8(ascii: "\r") || first == UInt8(ascii: "\n")
+                {
+                    buffer.moveReaderIndex(forwardBy: 1)
+                }
+                guard buffer.readableBytes > 0 else { return }
+                guard let end = HTTPHeadScanner.headEnd(in: buffer) else {
+                    if buffer.readableBytes > HTTPHeadScanner.maximumHeadBytes {
+                        throw HTTPParseError(
+                            "the request head is larger than \(HTTPHeadScanner.maximumHeadBytes / 1024) KiB", isHeadTooLarge: true)
+                    }
+                    partial = buffer
+                    return
+                }
+                let head = try Self.parseHead(buffer.readSlice(length: end)!)
+                emit(.head(head))
+                state = .body(HTTPBodyReader(head.bodyFraming))
+            case .body(var reader):
+                let progress = try reader.read(&buffer) { emit(.body($0)) }
+                switch progress {
+                case .complete:
+                    state = .head
+                    emit(.end)
+                case .needsMore:
+                    state = .body(reader)
+                    if buffer.readableBytes > 0 { partial = buffer }
+                    return
+                }
+            }
+        }
+    }
+
+    private static func parseHead(_ headBytes: ByteBuffer) throws(HTTPParseError) -> ParsedRequestHead {
+        var result: Result<ParsedRequestHead, HTTPParseError>!
+        headBytes.withUnsafeReadableBytes { raw in
+            result = Result { () throws(HTTPParseError) -> ParsedRequestHead in
+                try parseHead(raw.bindMemory(to: UInt8.self), bytes: headBytes)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func parseHead(_ b: UnsafeBufferPointer<UInt8>, bytes: ByteBuffer) throws(HTTPParseError) -> ParsedRequestHead {
+        // Request line: method SP request-target SP HTTP/x.y
+        let line = HTTPHeadScanner.lineEnd(b, from: 0)
+        var methodEnd = 0
+        while methodEnd < line.content && b[methodEnd] != UInt8(ascii: " ") {
+            guard HTTPHeadScanner.isTokenByte(b[methodEnd]) else {
+                throw HTTPParseError("the request method is not an HTTP token")
+            }
+            methodEnd += 1
+        }
+        let targetStart = methodEnd + 1
+        var targetEnd = targetStart
+        while targetEnd < line.content && b[targetEnd] != UInt8(ascii: " ") {
+            guard b[targetEnd] > 0x20 && b[targetEnd] != 0x7F else {
+                throw HTTPParseError("the request target contains a control character")
+            }
+            targetEnd += 1
+        }
+        let versionStart = targetEnd + 1
+        guard methodEnd > 0, targetEnd > targetStart, line.content - versionStart == 8,
+            b[versionStart] == UInt8(ascii: "H"), b[versionStart + 1] == UInt8(ascii: "T"),
+            b[versionStart + 2] == UInt8(ascii: "T"), b[versionStart + 3] == UInt8(ascii: "P"),
+            b[versionStart + 4] == UInt8(ascii: "/"), b[versionStart + 5] == UInt8(ascii: "1"),
+            b[versionStart + 6] == UInt8(ascii: "."), HTTPHeadScanner.isDigit(b[versionStart + 7])
+        else {
+            throw HTTPParseError("the request line is not METHOD TARGET HTTP/1.x")
+        }
+        let version = HTTPVersion(major: 1, minor: Int(b[versionStart + 7] - UInt8(ascii: "0")))
+        let method = Self.method(UnsafeBufferPointer(rebasing: b[0..<methodEnd]))
+        let uri = String(decoding: UnsafeBufferPointer(rebasing: b[targetStart..<targetEnd]), as: UTF8.self)
+
+        var fields: [HTTPFieldPosition] = []
+        fields.reserveCapacity(12)
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var contentLength: Int?
+        var transferEncoding: UnsafeBufferPointer<UInt8>?
+        var expectsContinue = false
+        var hosts = 0
+        try HTTPHeadScanner.scanFields(b, from: line.next) { (nameRange, valueRange) throws(HTTPParseError) in
+            let name = UnsafeBufferPointer(rebasing: b[nameRange])
+            let value = UnsafeBufferPointer(rebasing: b[valueRange])
+            switch name.count {
+            case 4 where HTTPHeadScanner.equalsLowercase(name, "host"):
+                hosts += 1
+            case 6 where HTTPHeadScanner.equalsLowercase(name, "expect"):
+                expectsContinue = HTTPHeadScanner.equalsLowercase(value, "100-continue")
+            case 10 where HTTPHeadScanner.equalsLowercase(name, "connection"):
+                HTTPHeadScanner.forEachElement(value) { token in
+                    if HTTPHeadScanner.equalsLowercase(token, "close") { connectionClose = true }
+                    if HTTPHeadScanner.equalsLowercase(token, "keep-alive") { connectionKeepAlive = true }
+                }
+            case 14 where HTTPHeadScanner.equalsLowercase(name, "content-length"):
+                contentLength = try HTTPHeadScanner.contentLength(value, previous: contentLength)
+            case 17 where HTTPHeadScanner.equalsLowercase(name, "transfer-encoding"):
+                guard transferEncoding == nil else {
+                    throw HTTPParseError("the request has more than one Transfer-Encoding field")
+                }
+                transferEncoding = value
+            default:
+                break
+            }
+            fields.append(HTTPFieldPosition(name: nameRange, value: valueRange))
+        }
+        if hosts > 1 {
+            throw HTTPParseError("the request has more than one Host field")
+        }
+        let framing: HTTPBodyReader.Framing
+        if let transferEncoding {
+            guard contentLength == nil else {
+                throw HTTPParseError("the request has both Transfer-Encoding and Content-Length")
+            }
+            var last: UnsafeBufferPointer<UInt8>?
+            HTTPHeadScanner.forEachElement(transferEncoding) { last = $0 }
+            guard let last, HTTPHeadScanner.equalsLowercase(last, "chunked"), version.minor >= 1 else {
+                throw HTTPParseError("the request's Transfer-Encoding does not end in chunked")
+            }
+            framing = .chunked
+        } else {
+            framing = .length(contentLength ?? 0)
+        }
+        return ParsedRequestHead(
+            method: method, uri: uri, version: version,
+            isKeepAlive: version.minor >= 1 ? !connectionClose : (connectionKeepAlive && !connectionClose),
+            bodyFraming: framing, contentLength: contentLength, expectsContinue: expectsContinue && version.minor >= 1,
+            bytes: bytes, fields: fields)
+    }
+
+    /// NIO's method value, without building a `String` for the common ones.
+    private static func method(_ bytes: UnsafeBufferPointer<UInt8>) -> HTTPMethod {
+        switch bytes.count {
+        case 3 where bytes.elementsEqual("GET".utf8): return .GET
+        case 3 where bytes.elementsEqual("PUT".utf8): return .PUT
+        case 4 where bytes.elementsEqual("POST".utf8): return .POST
+        case 4 where bytes.elementsEqual("HEAD".utf8): return .HEAD
+        case 5 where bytes.elementsEqual("PATCH".utf8): return .PATCH
+        case 6 where bytes.elementsEqual("DELETE".utf8): return .DELETE
+        case 7 where bytes.elementsEqual("OPTIONS".utf8): return .OPTIONS
+        default: return HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+}

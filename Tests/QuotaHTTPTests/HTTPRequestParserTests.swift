@@ -1,0 +1,154 @@
+import NIOCore
+import NIOHTTP1
+import QuotaHTTP
+import Testing
+
+/// One request as the parser reported it.
+private struct Request: Equatable {
+    var method = ""
+    var uri = ""
+    var minor = -1
+    var keepAlive = false
+    var fields: [String] = []
+    var body = ""
+    var expectsContinue = false
+    var ended = false
+}
+
+/// Feeds `text` in pieces of the given sizes (the rest in one piece); returns the requests seen.
+private func parse(_ text: String, pieces: [Int] = []) throws(HTTPParseError) -> [Request] {
+    var parser = HTTPRequestParser()
+    var requests: [Request] = []
+    var bytes = ByteBuffer(string: text)
+    var chunks: [ByteBuffer] = []
+    for size in pieces where bytes.readableBytes > 0 {
+        chunks.append(bytes.readSlice(length: min(size, bytes.readableBytes))!)
+    }
+    if bytes.readableBytes > 0 { chunks.append(bytes) }
+    for chunk in chunks {
+        try parser.feed(chunk) { event in
+            switch event {
+            case .head(let head):
+                var fields: [String] = []
+                head.forEachField { name, value in
+                    fields.append(String(decoding: name, as: UTF8.self) + "=" + String(decoding: value, as: UTF8.self))
+                }
+                requests.append(
+                    Request(
+                        method: head.method.rawValue, uri: head.uri, minor: head.version.minor, keepAlive: head.isKeepAlive,
+                        fields: fields, expectsContinue: head.expectsContinue))
+            case .body(let part):
+                requests[requests.count - 1].body += String(buffer: part)
+            case .end:
+                requests[requests.count - 1].ended = true
+            }
+        }
+    }
+    return requests
+}
+
+private func everySplit(_ text: String) -> [[Int]] {
+    let count = text.utf8.count
+    return (1..<count).map { [$0] } + [Array(repeating: 1, count: count)]
+}
+
+@Suite("HTTP/1.1 request parser")
+struct HTTPRequestParserTests {
+    @Test func requestWithLengthWhateverTheSplit() throws {
+        let text =
+            "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: proxy\r\nAuthorization:  Bearer k1 \r\nContent-Length: 12\r\n\r\n{\"model\":\"m\"}"
+        for pieces in everySplit(text) {
+            let requests = try parse(text, pieces: pieces)
+            #expect(requests.count == 1)
+            #expect(requests.first?.method == "POST")
+            #expect(requests.first?.uri == "/v1/chat/completions?x=1")
+            #expect(requests.first?.fields == ["Host=proxy", "Authorization=Bearer k1", "Content-Length=12"])
+            #expect(requests.first?.body == "{\"model\":\"m\"")
+            #expect(requests.first?.ended == true)
+            #expect(requests.first?.keepAlive == true)
+        }
+    }
+
+    @Test func chunkedBodyWhateverTheSplit() throws {
+        let text = "POST /v1/messages HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\nTrailer-Field: x\r\n\r\n"
+        for pieces in everySplit(text) {
+            let requests = try parse(text, pieces: pieces)
+            #expect(requests.map(\.body) == ["{\"a\":1}"], "\(pieces)")
+            #expect(requests.first?.ended == true)
+        }
+    }
+
+    @Test func pipelinedRequestsAndLeadingEmptyLines() throws {
+        let requests = try parse(
+            "\r\nGET /healthz HTTP/1.1\r\nHost: p\r\n\r\nPOST /v1/embeddings HTTP/1.1\r\nHost: p\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhiGET /x HTTP/1.0\r\n\r\n")
+        #expect(requests.map(\.method) == ["GET", "POST", "GET"])
+        #expect(requests.map(\.body) == ["", "hi", ""])
+        #expect(requests.map(\.ended) == [true, true, true])
+        #expect(requests.map(\.keepAlive) == [true, false, false])
+        #expect(requests.map(\.minor) == [1, 1, 0])
+    }
+
+    @Test func keepAliveAndExpectation() throws {
+        #expect(try parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").first?.keepAlive == true)
+        #expect(try parse("GET / HTTP/1.1\r\nConnection: upgrade, close\r\n\r\n").first?.keepAlive == false)
+        let expecting = try parse("POST /v1/chat/completions HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")
+        #expect(expecting.first?.expectsContinue == true)
+        #expect(expecting.first?.ended == false, "the body has not arrived yet")
+        #expect(try parse("PURGE /x HTTP/1.1\r\n\r\n").first?.method == "PURGE")
+    }
+
+    @Test(arguments: [
+        "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET / HTTP/2.0\r\n\r\n",
+        "GET / http/1.1\r\n\r\n",
+        "GET /\r\n\r\n",
+        "GET  / HTTP/1.1\r\n\r\n",
+        "GET /a\u{7F}b HTTP/1.1\r\n\r\n",
+        "G(T / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nX-Folded: a\r\n b\r\n\r\n",
+        "GET / HTTP/1.1\r\nBad Name: a\r\n\r\n",
+        "GET / HTTP/1.1\r\nX-Nul: a\u{0}b\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n",
+    ])
+    func malformedRequestsAreErrors(text: String) {
+        #expect(throws: HTTPParseError.self) {
+            _ = try parse(text)
+        }
+    }
+
+    @Test func sameLengthTwiceIsAccepted() throws {
+        #expect(try parse("POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok").first?.body == "ok")
+    }
+
+    @Test func anOversizedHeadSaysSo() {
+        let text = "GET / HTTP/1.1\r\n" + String(repeating: "X-Filler: 0123456789012345678901234567890123456789\r\n", count: 2000)
+        do {
+            _ = try parse(text, pieces: Array(repeating: 8192, count: 20))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.isHeadTooLarge)
+        }
+    }
+
+    @Test func fieldsAreReadOnDemand() throws {
+        var parser = HTTPRequestParser()
+        var head: ParsedRequestHead?
+        try parser.feed(ByteBuffer(string: "POST /v1/messages HTTP/1.1\r\nX-Api-Key: k\r\nContent-Length: 0\r\n\r\n")) {
+            if case .head(let parsed) = $0 { head = parsed }
+        }
+        let parsed = try #require(head)
+        #expect(parsed.first(name: "x-api-key") == "k")
+        #expect(parsed.first(name: "authorization") == nil)
+        #expect(parsed.contentLength == 0)
+        #expect(parsed.headers["content-length"] == ["0"])
+        #expect(parsed.fieldCount == 2)
+    }
+}
