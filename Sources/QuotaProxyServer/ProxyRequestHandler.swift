@@ -149,6 +149,9 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .receiving(begin(head, context: context))
         case .body(var part):
             guard case .receiving(var pending) = state else { return }
+            // Drop the state's reference first, so the body grows in place instead of being
+            // copied on every part.
+            state = .idle
             if pending.rejection == nil {
                 if (pending.body?.readableBytes ?? 0) + part.readableBytes > ProxyLimits.maximumBodyBytes {
                     pending.rejection = Self.tooLarge
