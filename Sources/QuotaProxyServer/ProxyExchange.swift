@@ -83,6 +83,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private var loggedResponse: ByteBuffer?
     /// How the relayed body is delimited for the client (decided with the head).
     private var framing = ClientResponseFraming.contentLength
+    /// Response bytes not yet handed to the channel (the head, waiting for the first body part).
+    private var pendingOutput: ByteBuffer?
+    /// Body parts up to this size are copied next to their framing rather than written apart.
+    static let coalescedPartLimit = 8192
 
     init(
         context: ChannelHandlerContext, routing: LoopRouting, coordinator: RoutingCoordinator, hooks: ProxyHooks,
@@ -237,7 +241,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     func upstreamDidReadComplete() {
-        if case .relaying = state { context.flush() }
+        if case .relaying = state {
+            writePendingOutput()
+            context.flush()
+        }
     }
 
     func upstreamDidFinish() {
@@ -288,6 +295,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if writable {
             // Parts held back while paused are written by resumeReading(); send them on.
             attempt.exchange?.resumeReading()
+            writePendingOutput()
             context.flush()
         } else {
             attempt.exchange?.pauseReading()
@@ -344,8 +352,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
         if !keepsConnection { out.writeStaticString("connection: close\r\n") }
         ClientResponseWriter.endHead(&out)
-        // Not flushed here: the head goes out with the first body bytes of the same upstream read.
-        context.write(NIOAny(IOData.byteBuffer(out)), promise: nil)
+        // Not written yet: a small first body part is appended to it, so head and body leave in
+        // one buffer (written at the latest when the upstream read completes).
+        pendingOutput = out
         if !clientWritable { attempt.exchange?.pauseReading() }
     }
 
@@ -377,6 +386,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
             conclude(status: Int(responseHead.status.code), servedBy: attempt, error: nil)
             onFinish(keepsConnection)
         } else {
+            writePendingOutput()
             context.flush()
         }
     }
@@ -499,16 +509,36 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     // MARK: - Body framing
 
-    /// Writes a part of the relayed body in the client response's framing (not flushed).
+    /// Writes a part of the relayed body in the client response's framing (not flushed). Small
+    /// parts are copied into one buffer with their framing (and the head, when it is still
+    /// pending): one write instead of up to four.
     private func writeBody(_ part: ByteBuffer) {
         switch framing {
         case .contentLength, .closeDelimited:
-            context.write(NIOAny(IOData.byteBuffer(part)), promise: nil)
+            if part.readableBytes <= Self.coalescedPartLimit, var out = pendingOutput {
+                pendingOutput = nil
+                out.writeImmutableBuffer(part)
+                write(out)
+            } else {
+                writePendingOutput()
+                write(part)
+            }
         case .chunked:
             guard part.readableBytes > 0 else { return }
-            context.write(NIOAny(IOData.byteBuffer(ClientResponseWriter.chunkHeader(size: part.readableBytes, allocator: context.channel.allocator))), promise: nil)
-            context.write(NIOAny(IOData.byteBuffer(part)), promise: nil)
-            context.write(NIOAny(IOData.byteBuffer(ClientResponseWriter.chunkTrailer)), promise: nil)
+            if part.readableBytes <= Self.coalescedPartLimit {
+                var out = pendingOutput ?? context.channel.allocator.buffer(capacity: part.readableBytes + 24)
+                pendingOutput = nil
+                out.writeString(String(part.readableBytes, radix: 16))
+                out.writeStaticString("\r\n")
+                out.writeImmutableBuffer(part)
+                out.writeStaticString("\r\n")
+                write(out)
+            } else {
+                writePendingOutput()
+                write(ClientResponseWriter.chunkHeader(size: part.readableBytes, allocator: context.channel.allocator))
+                write(part)
+                write(ClientResponseWriter.chunkTrailer)
+            }
         case .noBody:
             break
         }
@@ -517,9 +547,29 @@ final class ProxyExchange: UpstreamResponseDelegate {
     /// Ends the relayed body and flushes.
     private func endBody() {
         if framing == .chunked {
-            context.write(NIOAny(IOData.byteBuffer(ClientResponseWriter.lastChunk)), promise: nil)
+            if var out = pendingOutput {
+                pendingOutput = nil
+                out.writeImmutableBuffer(ClientResponseWriter.lastChunk)
+                write(out)
+            } else {
+                write(ClientResponseWriter.lastChunk)
+            }
+        } else {
+            writePendingOutput()
         }
         context.flush()
+    }
+
+    /// Writes the response head if it is still waiting for body bytes.
+    private func writePendingOutput() {
+        if let out = pendingOutput {
+            pendingOutput = nil
+            write(out)
+        }
+    }
+
+    private func write(_ bytes: ByteBuffer) {
+        context.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
     }
 
     /// Whether the client connection stays open after this answer (a body delimited by closing

@@ -6,8 +6,9 @@ import Synchronization
 
 /// The client-facing HTTP/1.1 listener.
 ///
-/// A classic NIO pipeline (idle timeout, then ``ProxyRequestHandler``, which parses requests and
-/// writes responses as bytes, answers malformed requests and serves pipelined requests in order) so a request is handled where it arrives, without a task per request.
+/// A one-handler NIO pipeline: ``ProxyRequestHandler`` parses requests and writes responses as
+/// bytes, answers malformed requests, serves pipelined requests in order and closes idle
+/// connections so a request is handled where it arrives, without a task per request.
 /// Graceful shutdown stops accepting, lets responses in progress finish (idle keep-alive
 /// connections close at once) and force-closes what is left after `shutdownGrace`.
 final class ProxyHTTPServer: Sendable {
@@ -38,9 +39,6 @@ final class ProxyHTTPServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // A connection that sends nothing for this long (idle keep-alive, or a stalled
-                    // request) is closed; a response being relayed is not affected.
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: ProxyLimits.clientReadTimeout))
                     // No HTTP codec: the handler parses requests (HTTPRequestParser) and writes
                     // responses (ClientResponseWriter) as bytes.
                     try channel.pipeline.syncOperations.addHandler(makeHandler())

@@ -16,7 +16,7 @@ import QuotaHTTP
 /// order. Reading from the socket pauses only while such a queue exists — unlike NIO's pipelining
 /// handler, which pauses reading during every response and so costs two `epoll_ctl` calls per
 /// request.
-final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, NIOScheduledCallbackHandler {
     /// Raw bytes: requests are parsed here (``HTTPRequestParser``), with no HTTP decoder in front.
     typealias InboundIn = ByteBuffer
     /// Responses are written as bytes (``ClientResponseWriter``): there is no HTTP encoder below.
@@ -70,13 +70,26 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A `read()` held back while parts are queued.
     private var readHeldBack = false
     private var isDrainingQueue = false
+    /// Idle timeout without a timestamp per read: a read sets the flag; a check every quarter of
+    /// ``ProxyLimits/clientReadTimeout`` clears it, and four checks in a row without a read (and
+    /// no response in flight) close the connection.
+    private var sawReadSinceCheck = false
+    private var quietChecks = 0
+    private var idleCheck: NIOScheduledCallback?
+    private var context: ChannelHandlerContext?
 
     init(coordinator: RoutingCoordinator, hooks: ProxyHooks) {
         self.coordinator = coordinator
         self.hooks = hooks
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context: context)
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        sawReadSinceCheck = true
         guard !parserFailed, !isClosing else { return }
         let bytes = unwrapInboundIn(data)
         do {
@@ -357,22 +370,14 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isClosing = true
+        idleCheck?.cancel()
+        idleCheck = nil
         exchange?.clientDisconnected()
         exchange = nil
         context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            switch state {
-            case .idle, .receiving:
-                // Nothing in flight: an idle keep-alive connection or a client that stopped sending.
-                context.close(promise: nil)
-            case .responding:
-                break
-            }
-            return
-        }
         if event is ProxyShutdownEvent {
             // Graceful shutdown: an idle connection closes now, a busy one after its response.
             if case .idle = state, queued.isEmpty {
@@ -383,6 +388,40 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    private func scheduleIdleCheck(context: ChannelHandlerContext) {
+        idleCheck = try? context.eventLoop.assumeIsolated().scheduleCallback(
+            in: .nanoseconds(ProxyLimits.clientReadTimeout.nanoseconds / 4), handler: self)
+    }
+
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        idleCheck = nil
+        guard !isClosing, let context = self.context else { return }
+        if sawReadSinceCheck || isResponding {
+            quietChecks = 0
+        } else {
+            quietChecks += 1
+        }
+        sawReadSinceCheck = false
+        if quietChecks >= 4 {
+            // Nothing in flight and nothing read for a whole timeout: an idle keep-alive
+            // connection or a client that stopped sending.
+            isClosing = true
+            context.close(promise: nil)
+            return
+        }
+        scheduleIdleCheck(context: context)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        self.context = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -401,7 +440,8 @@ struct ProxyShutdownEvent: Sendable {}
 enum ProxyLimits {
     /// The largest request body accepted (413 above it).
     static let maximumBodyBytes = 32 << 20
-    /// A client connection that sends nothing for this long while no response is in flight is closed.
+    /// A client connection that sends nothing for this long (up to a quarter more) while no
+    /// response is in flight is closed.
     static let clientReadTimeout = TimeAmount.seconds(120)
     /// How much of an upstream error body is read before deciding whether to fail over.
     static let errorBodyPrefix = 8192

@@ -28,6 +28,9 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
         case closed
     }
 
+    /// Request bodies up to this size are copied behind the head and sent in one write.
+    static let copiedBodyLimit = 16 * 1024
+
     private(set) var state: State = .connecting
     let pool: UpstreamConnectionPool
     let origin: OriginConnections
@@ -76,9 +79,13 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
             self.close(reason: .connectionReset(beforeResponseHead: true))
             return
         }
-        let head = exchange.request.wireHead(hostHeader: self.origin.hostHeader, allocator: context.channel.allocator)
+        // A small body is copied behind the head (one write); a large one is written as it is.
+        let bodyBytes = exchange.request.body?.readableBytes ?? 0
+        let together = bodyBytes <= Self.copiedBodyLimit
+        let head = exchange.request.wireHead(
+            hostHeader: self.origin.hostHeader, allocator: context.channel.allocator, includingBody: together)
         context.write(self.wrapOutboundOut(.byteBuffer(head)), promise: nil)
-        if let body = exchange.request.body, body.readableBytes > 0 {
+        if !together, let body = exchange.request.body {
             context.write(self.wrapOutboundOut(.byteBuffer(body)), promise: nil)
         }
         context.flush()

@@ -112,12 +112,14 @@ extension UpstreamRequest {
     }
 
     /// The request line and header block, ready for the socket: the transport's `Host` and
-    /// `Content-Length`, then ``head``'s headers, then ``encodedFields``.
-    func wireHead(hostHeader: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// `Content-Length`, then ``head``'s headers, then ``encodedFields``. With `includingBody`,
+    /// the body follows in the same buffer (one write for a small request).
+    func wireHead(hostHeader: String, allocator: ByteBufferAllocator, includingBody: Bool = false) -> ByteBuffer {
         let method = self.head.method.rawValue
         var buffer = allocator.buffer(
             capacity: 64 + method.utf8.count + self.head.uri.utf8.count + hostHeader.utf8.count
-                + (self.encodedFields?.byteCount ?? 0) + self.head.headers.count * 48)
+                + (self.encodedFields?.byteCount ?? 0) + self.head.headers.count * 48
+                + (includingBody ? self.body?.readableBytes ?? 0 : 0))
         buffer.writeString(method)
         buffer.writeStaticString(" ")
         buffer.writeString(self.head.uri)
@@ -146,6 +148,9 @@ extension UpstreamRequest {
             buffer.writeBuffer(&bytes)
         }
         buffer.writeStaticString("\r\n")
+        if includingBody, let body = self.body {
+            buffer.writeImmutableBuffer(body)
+        }
         return buffer
     }
 
