@@ -268,7 +268,7 @@ let package = Package(
         .testTarget(
             name: "QuotaUpstreamTests",
             dependencies: [
-                "QuotaUpstream",
+                "QuotaUpstream", "QuotaHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -61,6 +61,36 @@ public enum HTTPHeadScanner {
         }
     }
 
+    /// Takes a complete head off the front of `buffer`, or returns `nil` when it has not all
+    /// arrived yet (then keep `buffer` for the next read). Empty lines before it are skipped
+    /// (RFC 9112 §2.2). Throws when the head is already over ``maximumHeadBytes``.
+    public static func takeHead(from buffer: inout ByteBuffer, of message: StaticString) throws(HTTPParseError) -> ByteBuffer? {
+        while let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+            first == UInt8(ascii: "\r") || first == UInt8(ascii: "\n")
+        {
+            buffer.moveReaderIndex(forwardBy: 1)
+        }
+        guard buffer.readableBytes > 0 else { return nil }
+        guard let end = headEnd(in: buffer) else {
+            if buffer.readableBytes > maximumHeadBytes {
+                throw HTTPParseError("the \(message) head is larger than \(maximumHeadBytes / 1024) KiB", isHeadTooLarge: true)
+            }
+            return nil
+        }
+        return buffer.readSlice(length: end)!
+    }
+
+    /// Runs `body` over the readable bytes of `buffer`.
+    public static func withBytes<Result>(
+        _ buffer: ByteBuffer, _ body: (UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Result
+    ) throws(HTTPParseError) -> Result {
+        var outcome: Swift.Result<Result, HTTPParseError>!
+        buffer.withUnsafeReadableBytes { raw in
+            outcome = Swift.Result { () throws(HTTPParseError) -> Result in try body(raw.bindMemory(to: UInt8.self)) }
+        }
+        return try outcome.get()
+    }
+
     /// The next line in `buffer`: its length without the line break, and with it.
     public static func line(in buffer: ByteBuffer) -> (content: Int, total: Int)? {
         buffer.withUnsafeReadableBytes { bytes -> (Int, Int)? in

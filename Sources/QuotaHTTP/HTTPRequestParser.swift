@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// A request head as ``HTTPRequestParser`` read it: the request line decoded, the header fields
-/// kept as positions in the head's bytes (read with ``first(name:)`` or ``forEachField(_:)``).
+/// kept as positions in the head's bytes (``fields``).
 public struct ParsedRequestHead: Sendable {
     public var method: HTTPMethod
     /// The request target as sent (origin form: path and query).
@@ -17,42 +17,8 @@ public struct ParsedRequestHead: Sendable {
     public var contentLength: Int?
     /// Whether the client sent `Expect: 100-continue` and waits for an interim answer.
     public var expectsContinue: Bool
-    let bytes: ByteBuffer
-    let fields: [HTTPFieldPosition]
-
-    /// The number of header fields.
-    public var fieldCount: Int { fields.count }
-
-    /// Calls `body` with each field's name and value bytes (valid only during the call), in order.
-    public func forEachField(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
-        try bytes.withUnsafeReadableBytes { raw in
-            let base = raw.bindMemory(to: UInt8.self)
-            for field in fields {
-                try body(UnsafeBufferPointer(rebasing: base[field.name]), UnsafeBufferPointer(rebasing: base[field.value]))
-            }
-        }
-    }
-
-    /// The first value of the field `name` (a lower-case literal; compared ignoring ASCII case).
-    public func first(name: StaticString) -> String? {
-        bytes.withUnsafeReadableBytes { raw -> String? in
-            let base = raw.bindMemory(to: UInt8.self)
-            for field in fields where HTTPHeadScanner.equalsLowercase(UnsafeBufferPointer(rebasing: base[field.name]), name) {
-                return String(decoding: UnsafeBufferPointer(rebasing: base[field.value]), as: UTF8.self)
-            }
-            return nil
-        }
-    }
-
-    /// The header fields as NIO's `HTTPHeaders` (built on each call).
-    public var headers: HTTPHeaders {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count)
-        forEachField { name, value in
-            headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
-        }
-        return headers
-    }
+    /// The header fields, read on demand.
+    public let fields: HTTPFieldList
 }
 
 /// An incremental HTTP/1.1 request parser over raw socket reads: the client side of the proxy's
@@ -77,46 +43,29 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private var state = State.head
-    private var partial: ByteBuffer?
+    private var pending = PendingBytes()
 
     public init() {}
 
     /// Whether a request is under way (some of it read, not all).
     public var isMidRequest: Bool {
-        if case .head = state { return partial != nil }
+        if case .head = state { return !pending.isEmpty }
         return true
     }
 
     /// Parses `input`, calling `emit` for each event, for as many requests as it holds.
     public mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(HTTPParseError) {
-        var buffer: ByteBuffer
-        if var kept = partial {
-            partial = nil
-            var input = input
-            kept.writeBuffer(&input)
-            buffer = kept
-        } else {
-            buffer = input
-        }
+        var buffer = pending.combined(with: input)
         while true {
             switch state {
             case .head:
-                // Empty lines before a request line are ignored (RFC 9112 §2.2).
-                while let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
-                    first == UInt8(ascii: "\r") || first == UInt8(ascii: "\n")
-                {
-                    buffer.moveReaderIndex(forwardBy: 1)
-                }
-                guard buffer.readableBytes > 0 else { return }
-                guard let end = HTTPHeadScanner.headEnd(in: buffer) else {
-                    if buffer.readableBytes > HTTPHeadScanner.maximumHeadBytes {
-                        throw HTTPParseError(
-                            "the request head is larger than \(HTTPHeadScanner.maximumHeadBytes / 1024) KiB", isHeadTooLarge: true)
-                    }
-                    partial = buffer
+                guard let headBytes = try HTTPHeadScanner.takeHead(from: &buffer, of: "request") else {
+                    pending.keep(buffer)
                     return
                 }
-                let head = try Self.parseHead(buffer.readSlice(length: end)!)
+                let head = try HTTPHeadScanner.withBytes(headBytes) { (bytes) throws(HTTPParseError) in
+                    try Self.parseHead(bytes, bytes: headBytes)
+                }
                 emit(.head(head))
                 state = .body(HTTPBodyReader(head.bodyFraming))
             case .body(var reader):
@@ -127,21 +76,11 @@ public struct HTTPRequestParser: Sendable {
                     emit(.end)
                 case .needsMore:
                     state = .body(reader)
-                    if buffer.readableBytes > 0 { partial = buffer }
+                    pending.keep(buffer)
                     return
                 }
             }
         }
-    }
-
-    private static func parseHead(_ headBytes: ByteBuffer) throws(HTTPParseError) -> ParsedRequestHead {
-        var result: Result<ParsedRequestHead, HTTPParseError>!
-        headBytes.withUnsafeReadableBytes { raw in
-            result = Result { () throws(HTTPParseError) -> ParsedRequestHead in
-                try parseHead(raw.bindMemory(to: UInt8.self), bytes: headBytes)
-            }
-        }
-        return try result.get()
     }
 
     private static func parseHead(_ b: UnsafeBufferPointer<UInt8>, bytes: ByteBuffer) throws(HTTPParseError) -> ParsedRequestHead {
@@ -229,7 +168,7 @@ public struct HTTPRequestParser: Sendable {
             method: method, uri: uri, version: version,
             isKeepAlive: version.minor >= 1 ? !connectionClose : (connectionKeepAlive && !connectionClose),
             bodyFraming: framing, contentLength: contentLength, expectsContinue: expectsContinue && version.minor >= 1,
-            bytes: bytes, fields: fields)
+            fields: HTTPFieldList(bytes: bytes, positions: fields))
     }
 
     /// NIO's method value, without building a `String` for the common ones.

@@ -171,7 +171,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         var fields = EncodedHeaderFields(allocator: context.channel.allocator, capacity: 384)
         var hasAnthropicVersion = false
         let provider = account.provider
-        head.forEachField { name, value in
+        head.fields.forEach { name, value in
             guard !HeaderForwarding.dropsRequestHeader(bytes: name) else { return }
             if provider == .anthropic && !hasAnthropicVersion && HeaderForwarding.isAnthropicVersion(bytes: name) {
                 hasAnthropicVersion = true
@@ -327,11 +327,11 @@ final class ProxyExchange: UpstreamResponseDelegate {
         firstByteAt = .now()
         let status = Int(responseHead.status.code)
         var out = ClientResponseWriter.startHead(
-            status: responseHead.status, allocator: context.channel.allocator, capacity: 64 + responseHead.fieldCount * 48)
+            status: responseHead.status, allocator: context.channel.allocator, capacity: 64 + responseHead.fields.count * 48)
         var hasContentLength = false
         var sawContentType = false
         // Forwarded fields are copied as the bytes they came in (HTTPResponseParser checked them).
-        responseHead.forEachField { name, value in
+        responseHead.fields.forEach { name, value in
             guard !HeaderForwarding.dropsResponseHeader(bytes: name) else { return }
             if !hasContentLength && HeaderForwarding.isContentLength(bytes: name) {
                 hasContentLength = true
@@ -424,7 +424,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private func observeQuota(_ responseHead: UpstreamResponseHead, attempt: Attempt) {
         let now = Date()
         var observation = RateLimitObservation()
-        responseHead.forEachField { name, value in
+        responseHead.fields.forEach { name, value in
             RateLimitHeaders.record(name: name, value: value, into: &observation, now: now)
         }
         guard let figure = observation.modelQuota(named: model) else { return }

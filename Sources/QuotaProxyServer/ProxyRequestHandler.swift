@@ -201,7 +201,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         let settings = coordinator.routing(on: context.eventLoop).settings
         if route != .health && !(route == .metrics && settings.metricsArePublic) && !settings.authenticator.isOpen {
             let key = ClientKeyAuthenticator.presentedKey(
-                authorization: head.first(name: "authorization"), apiKey: head.first(name: "x-api-key"))
+                authorization: head.fields.first(name: "authorization"), apiKey: head.fields.first(name: "x-api-key"))
             pending.clientKeyIndex = key.flatMap { settings.authenticator.matchingIndex($0) }
             if pending.clientKeyIndex == nil {
                 pending.rejection = Rejection(

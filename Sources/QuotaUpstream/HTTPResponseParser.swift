@@ -21,7 +21,6 @@ struct HTTPResponseParser {
 
     typealias ParseError = HTTPParseError
 
-    static let maximumHeadBytes = HTTPHeadScanner.maximumHeadBytes
 
     private enum State {
         case head
@@ -29,13 +28,12 @@ struct HTTPResponseParser {
     }
 
     private var state = State.head
-    /// Bytes of an incomplete head or body line, kept until the next read.
-    private var partial: ByteBuffer?
+    private var pending = PendingBytes()
     /// Whether the response being read allows the connection to carry another request.
     private(set) var isKeepAlive = true
     /// Whether a response is under way (some of it read, not all).
     var isMidResponse: Bool {
-        if case .head = state { return partial != nil }
+        if case .head = state { return !pending.isEmpty }
         return true
     }
 
@@ -44,27 +42,17 @@ struct HTTPResponseParser {
     mutating func feed(
         _ input: ByteBuffer, requestIsHEAD: Bool, _ emit: (Event) -> Void
     ) throws(ParseError) -> Int {
-        var buffer: ByteBuffer
-        if var kept = partial {
-            partial = nil
-            var input = input
-            kept.writeBuffer(&input)
-            buffer = kept
-        } else {
-            buffer = input
-        }
+        var buffer = pending.combined(with: input)
         while true {
             switch state {
             case .head:
-                guard buffer.readableBytes > 0 else { return 0 }
-                guard let end = HTTPHeadScanner.headEnd(in: buffer) else {
-                    if buffer.readableBytes > Self.maximumHeadBytes {
-                        throw ParseError("the response head is larger than \(Self.maximumHeadBytes / 1024) KiB", isHeadTooLarge: true)
-                    }
-                    partial = buffer
+                guard let headBytes = try HTTPHeadScanner.takeHead(from: &buffer, of: "response") else {
+                    pending.keep(buffer)
                     return 0
                 }
-                let parsed = try Self.parseHead(buffer.readSlice(length: end)!)
+                let parsed = try HTTPHeadScanner.withBytes(headBytes) { (bytes) throws(ParseError) in
+                    try Self.parseHead(bytes, bytes: headBytes)
+                }
                 let code = Int(parsed.head.status.code)
                 if code >= 100 && code < 200 && code != 101 {
                     continue  // interim response: the real head follows
@@ -96,7 +84,7 @@ struct HTTPResponseParser {
                     return buffer.readableBytes
                 case .needsMore:
                     state = .body(reader)
-                    if buffer.readableBytes > 0 { partial = buffer }
+                    pending.keep(buffer)
                     return 0
                 }
             }
@@ -108,7 +96,7 @@ struct HTTPResponseParser {
     mutating func endOfInput() -> Bool {
         defer {
             state = .head
-            partial = nil
+            pending.clear()
         }
         if case .body(let reader) = state { return reader.endsWithConnection }
         return false
@@ -122,16 +110,6 @@ struct HTTPResponseParser {
         var contentLength: Int?
         var chunked: Bool
         var hasTransferEncoding: Bool
-    }
-
-    private static func parseHead(_ headBytes: ByteBuffer) throws(ParseError) -> ParsedHead {
-        var result: Result<ParsedHead, ParseError>!
-        headBytes.withUnsafeReadableBytes { raw in
-            result = Result { () throws(ParseError) -> ParsedHead in
-                try parseHead(raw.bindMemory(to: UInt8.self), bytes: headBytes)
-            }
-        }
-        return try result.get()
     }
 
     private static func parseHead(_ b: UnsafeBufferPointer<UInt8>, bytes: ByteBuffer) throws(ParseError) -> ParsedHead {
@@ -190,7 +168,7 @@ struct HTTPResponseParser {
         }
         let keepAlive = version.minor >= 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
         return ParsedHead(
-            head: UpstreamResponseHead(status: status, version: version, bytes: bytes, fields: fields),
+            head: UpstreamResponseHead(status: status, version: version, fields: HTTPFieldList(bytes: bytes, positions: fields)),
             keepAlive: keepAlive, contentLength: contentLength, chunked: chunked,
             hasTransferEncoding: hasTransferEncoding)
     }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import QuotaHTTP
 import Testing
 
 @testable import QuotaUpstream
@@ -165,11 +166,11 @@ struct HTTPResponseParserTests {
         }
         let parsed = try #require(head)
         #expect(parsed.status == .tooManyRequests)
-        #expect(parsed.first(name: "retry-after") == "7")
-        #expect(parsed.first(name: "x-missing") == nil)
-        #expect(parsed.fieldCount == 2)
+        #expect(parsed.fields.first(name: "retry-after") == "7")
+        #expect(parsed.fields.first(name: "x-missing") == nil)
+        #expect(parsed.fields.count == 2)
         let built = UpstreamResponseHead(status: .ok, headers: ["a": "1", "B": "two"])
         #expect(built.headers.map { "\($0.name)=\($0.value)" } == ["a=1", "B=two"])
-        #expect(built.first(name: "b") == "two")
+        #expect(built.fields.first(name: "b") == "two")
     }
 }
