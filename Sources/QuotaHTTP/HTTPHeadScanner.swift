@@ -31,6 +31,28 @@ public struct HTTPFieldPosition: Sendable, Hashable {
     public var value: Range<Int> { Int(valueStart)..<Int(valueStart + valueLength) }
 }
 
+/// What the `Connection` fields of a message say about keeping the connection (RFC 9112 §9.3).
+public struct ConnectionOptions: Sendable {
+    public private(set) var close = false
+    public private(set) var keepAlive = false
+
+    public init() {}
+
+    /// Reads one `Connection` field value.
+    public mutating func add(_ value: UnsafeBufferPointer<UInt8>) {
+        HTTPHeadScanner.forEachElement(value) { token in
+            if HTTPHeadScanner.equalsLowercase(token, "close") { close = true }
+            if HTTPHeadScanner.equalsLowercase(token, "keep-alive") { keepAlive = true }
+        }
+    }
+
+    /// Whether the connection persists after a message of HTTP/1.`minorVersion`: by default
+    /// from 1.1 on, unless `close`; for 1.0 only with `keep-alive`.
+    public func persists(minorVersion: Int) -> Bool {
+        minorVersion >= 1 ? !close : (keepAlive && !close)
+    }
+}
+
 /// The byte-level pieces of HTTP/1.1 message parsing shared by the request parser (client side)
 /// and the response parser (upstream side): finding lines and the end of a head, scanning header
 /// fields (RFC 9112 §5: token names, no whitespace before the colon, no obsolete line folding,
@@ -167,6 +189,13 @@ public enum HTTPHeadScanner {
             if last > first { body(UnsafeBufferPointer(rebasing: value[first..<last])) }
             start = end + 1
         }
+    }
+
+    /// Whether a `Transfer-Encoding` value ends in `chunked` (the only final coding understood).
+    public static func endsInChunked(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        var last: UnsafeBufferPointer<UInt8>?
+        forEachElement(value) { last = $0 }
+        return last.map { equalsLowercase($0, "chunked") } ?? false
     }
 
     /// A non-negative decimal number of at most 18 digits.

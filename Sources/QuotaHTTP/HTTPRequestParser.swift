@@ -116,8 +116,7 @@ public struct HTTPRequestParser: Sendable {
 
         var fields: [HTTPFieldPosition] = []
         fields.reserveCapacity(12)
-        var connectionClose = false
-        var connectionKeepAlive = false
+        var connection = ConnectionOptions()
         var contentLength: Int?
         var transferEncoding: UnsafeBufferPointer<UInt8>?
         var expectsContinue = false
@@ -131,10 +130,7 @@ public struct HTTPRequestParser: Sendable {
             case 6 where HTTPHeadScanner.equalsLowercase(name, "expect"):
                 expectsContinue = HTTPHeadScanner.equalsLowercase(value, "100-continue")
             case 10 where HTTPHeadScanner.equalsLowercase(name, "connection"):
-                HTTPHeadScanner.forEachElement(value) { token in
-                    if HTTPHeadScanner.equalsLowercase(token, "close") { connectionClose = true }
-                    if HTTPHeadScanner.equalsLowercase(token, "keep-alive") { connectionKeepAlive = true }
-                }
+                connection.add(value)
             case 14 where HTTPHeadScanner.equalsLowercase(name, "content-length"):
                 contentLength = try HTTPHeadScanner.contentLength(value, previous: contentLength)
             case 17 where HTTPHeadScanner.equalsLowercase(name, "transfer-encoding"):
@@ -155,9 +151,7 @@ public struct HTTPRequestParser: Sendable {
             guard contentLength == nil else {
                 throw HTTPParseError("the request has both Transfer-Encoding and Content-Length")
             }
-            var last: UnsafeBufferPointer<UInt8>?
-            HTTPHeadScanner.forEachElement(transferEncoding) { last = $0 }
-            guard let last, HTTPHeadScanner.equalsLowercase(last, "chunked"), version.minor >= 1 else {
+            guard HTTPHeadScanner.endsInChunked(transferEncoding), version.minor >= 1 else {
                 throw HTTPParseError("the request's Transfer-Encoding does not end in chunked")
             }
             framing = .chunked
@@ -166,7 +160,7 @@ public struct HTTPRequestParser: Sendable {
         }
         return ParsedRequestHead(
             method: method, uri: uri, version: version,
-            isKeepAlive: version.minor >= 1 ? !connectionClose : (connectionKeepAlive && !connectionClose),
+            isKeepAlive: connection.persists(minorVersion: version.minor),
             bodyFraming: framing, contentLength: contentLength, expectsContinue: expectsContinue && version.minor >= 1,
             fields: HTTPFieldList(bytes: bytes, positions: fields))
     }

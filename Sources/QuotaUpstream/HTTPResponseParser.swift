@@ -140,8 +140,7 @@ struct HTTPResponseParser {
 
         var fields: [HTTPFieldPosition] = []
         fields.reserveCapacity(16)
-        var connectionClose = false
-        var connectionKeepAlive = false
+        var connection = ConnectionOptions()
         var contentLength: Int?
         var chunked = false
         var hasTransferEncoding = false
@@ -150,23 +149,18 @@ struct HTTPResponseParser {
             let value = UnsafeBufferPointer(rebasing: b[valueRange])
             switch name.count {
             case 10 where HTTPHeadScanner.equalsLowercase(name, "connection"):
-                HTTPHeadScanner.forEachElement(value) { token in
-                    if HTTPHeadScanner.equalsLowercase(token, "close") { connectionClose = true }
-                    if HTTPHeadScanner.equalsLowercase(token, "keep-alive") { connectionKeepAlive = true }
-                }
+                connection.add(value)
             case 14 where HTTPHeadScanner.equalsLowercase(name, "content-length"):
                 contentLength = try HTTPHeadScanner.contentLength(value, previous: contentLength)
             case 17 where HTTPHeadScanner.equalsLowercase(name, "transfer-encoding"):
                 hasTransferEncoding = true
-                var last: UnsafeBufferPointer<UInt8>?
-                HTTPHeadScanner.forEachElement(value) { last = $0 }
-                chunked = last.map { HTTPHeadScanner.equalsLowercase($0, "chunked") } ?? false
+                chunked = HTTPHeadScanner.endsInChunked(value)
             default:
                 break
             }
             fields.append(HTTPFieldPosition(name: nameRange, value: valueRange))
         }
-        let keepAlive = version.minor >= 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+        let keepAlive = connection.persists(minorVersion: version.minor)
         return ParsedHead(
             head: UpstreamResponseHead(status: status, version: version, fields: HTTPFieldList(bytes: bytes, positions: fields)),
             keepAlive: keepAlive, contentLength: contentLength, chunked: chunked,
