@@ -71,8 +71,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     private var readHeldBack = false
     private var isDrainingQueue = false
     /// Idle timeout without a timestamp per read: a read sets the flag; a check every quarter of
-    /// ``ProxyLimits/clientReadTimeout`` clears it, and four checks in a row without a read (and
-    /// no response in flight) close the connection.
+    /// `listen.idle_timeout_seconds` clears it, and four checks in a row without a read (and no
+    /// response in flight) close the connection (after 1 to 1.25 timeouts of silence).
     private var sawReadSinceCheck = false
     private var quietChecks = 0
     private var idleCheck: NIOScheduledCallback?
@@ -391,8 +391,9 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     private func scheduleIdleCheck(context: ChannelHandlerContext) {
+        let timeout = routing(context).settings.clientIdleTimeout
         idleCheck = try? context.eventLoop.assumeIsolated().scheduleCallback(
-            in: .nanoseconds(ProxyLimits.clientReadTimeout.nanoseconds / 4), handler: self)
+            in: .nanoseconds(timeout.nanoseconds / 4), handler: self)
     }
 
     func handleScheduledCallback(eventLoop: some EventLoop) {
@@ -440,9 +441,6 @@ struct ProxyShutdownEvent: Sendable {}
 enum ProxyLimits {
     /// The largest request body accepted (413 above it).
     static let maximumBodyBytes = 32 << 20
-    /// A client connection that sends nothing for this long (up to a quarter more) while no
-    /// response is in flight is closed.
-    static let clientReadTimeout = TimeAmount.seconds(120)
     /// How much of an upstream error body is read before deciding whether to fail over.
     static let errorBodyPrefix = 8192
 }

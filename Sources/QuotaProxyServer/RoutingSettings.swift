@@ -1,3 +1,4 @@
+import NIOCore
 import QuotaCore
 
 /// The parts of the configuration the request path reads, precomputed once per (re)load.
@@ -19,6 +20,8 @@ struct RoutingSettings: Sendable {
     var mintConfigured: Bool
     /// The model → group table handed to ``AccountPool`` (members only; a group maps to itself).
     var groupTable: [String: String]
+    /// `listen.idle_timeout_seconds`.
+    var clientIdleTimeout: TimeAmount
 
     init(configuration: QuotaProxyConfiguration) {
         authenticator = ClientKeyAuthenticator(keys: configuration.clientAPIKeys)
@@ -39,6 +42,7 @@ struct RoutingSettings: Sendable {
             for member in members { table[member] = group }
         }
         groupTable = table
+        clientIdleTimeout = .seconds(Int64(configuration.listen.idleTimeoutSeconds))
     }
 
     /// Whether a quota figure for `group` at `percentage` means the account must not serve it.

@@ -354,6 +354,41 @@ struct ProxyRoutingTests {
         await env.stop()
     }
 
+    @Test func idleClientConnectionsCloseButAnswersInFlightDoNot() async throws {
+        let env = try await ProxyEnvironment.start(
+            keys: [Self.key("sk-idle-000000001")],
+            simulator: SimulatorConfiguration(streamChunkDelayMilliseconds: 500, streamChunks: 5),
+            config: ["listen": ["idle_timeout_seconds": 1]]
+        ) { url in
+            [.simulated("acc", key: "sk-idle-000000001", baseURL: url)]
+        }
+        // A connection that never sends anything is closed after 1 to 1.25 timeouts.
+        let started = ContinuousClock.now
+        let silent = try await RawTCPClient.exchange(port: env.proxyPort, request: "")
+        let waited = ContinuousClock.now - started
+        #expect(silent.closed && silent.received.isEmpty)
+        #expect(waited >= .milliseconds(900) && waited < .seconds(4), "closed after \(waited)")
+
+        // A keep-alive connection gets its answer, then is closed once it has been quiet that long.
+        let idleAfterAnswer = try await RawTCPClient.exchange(
+            port: env.proxyPort, request: "GET /healthz HTTP/1.1\r\nHost: proxy\r\n\r\n")
+        #expect(String(decoding: idleAfterAnswer.received, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(idleAfterAnswer.closed)
+
+        // A stream that runs 2.5 s, with 500 ms between events, is not cut by the 1 s timeout:
+        // the client sends nothing while it waits, but an answer is in flight.
+        let body = #"{"model":"gpt-4o-mini","messages":[],"stream":true}"#
+        let streamed = try await RawTCPClient.exchange(
+            port: env.proxyPort,
+            request: "POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nAuthorization: Bearer \(ProxyEnvironment.clientKey)\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let streamedText = String(decoding: streamed.received, as: UTF8.self)
+        #expect(streamedText.contains("data: [DONE]"), "\(streamedText)")
+        #expect(streamedText.hasSuffix("0\r\n\r\n"), "the chunked answer ended properly before the close")
+        #expect(streamed.closed)
+        await env.stop()
+    }
+
     @Test func aModelAliasRewritesOnlyTheModelAndIsLogged() async throws {
         let env = try await ProxyEnvironment.start(
             keys: [Self.key("sk-alias-00000001")], config: ["model_aliases": ["house-model": "gpt-4o-mini"]]

@@ -40,6 +40,7 @@ struct ConfigurationParserTests {
         #expect(config.anonymous.minIntervalSeconds == 300)
         #expect(config.anonymous.cooldownAfter429Seconds == 3600)
         #expect(config.listen.threads == 0)
+        #expect(config.listen.idleTimeoutSeconds == 120)
         #expect(config.requestLog.enabled && !config.requestLog.includeBodies)
         #expect(config.requestLog.maxFileBytes == 10 << 20 && config.requestLog.maxFiles == 5)
         #expect(!config.metrics.isPublic)
@@ -140,6 +141,7 @@ struct ConfigurationParserTests {
         (#"{"anonymous": {"min_interval_seconds": -1}}"#, "anonymous.min_interval_seconds"),
         (#"{"anonymous": {"cooldown_after_429_seconds": -1}}"#, "anonymous.cooldown_after_429_seconds"),
         (#"{"listen": {"threads": 1000}}"#, "listen.threads"),
+        (#"{"listen": {"idle_timeout_seconds": 0}}"#, "listen.idle_timeout_seconds"),
         (#"{"request_log": {"max_file_bytes": 100}}"#, "request_log.max_file_bytes"),
         (#"{"request_log": {"max_files": 0}}"#, "request_log.max_files"),
         (#"{"request_log": {"enabled": "yes"}}"#, "request_log.enabled"),

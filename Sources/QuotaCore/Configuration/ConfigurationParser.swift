@@ -14,7 +14,7 @@ public struct ConfigurationParser: Sendable {
 
     /// Every key of the file with its kind, in documentation order.
     static let schema: [(key: String, kind: Kind)] = [
-        ("listen", .section), ("listen.host", .string), ("listen.port", .int), ("listen.threads", .int),
+        ("listen", .section), ("listen.host", .string), ("listen.port", .int), ("listen.threads", .int), ("listen.idle_timeout_seconds", .int),
         ("client_api_keys", .stringList),
         ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
         ("routing.disable_fallback", .bool),
@@ -84,6 +84,7 @@ public struct ConfigurationParser: Sendable {
         reader.read("listen.host", into: &config.listen.host)
         reader.read("listen.port", into: &config.listen.port)
         reader.read("listen.threads", into: &config.listen.threads)
+        reader.read("listen.idle_timeout_seconds", into: &config.listen.idleTimeoutSeconds)
         reader.read("client_api_keys", into: &config.clientAPIKeys)
         if let strategy = reader.string("routing.strategy") {
             if let value = QuotaProxyConfiguration.RoutingStrategy(rawValue: strategy) {

@@ -8,6 +8,9 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         public var port: Int = 8045
         /// Event-loop threads serving clients and upstreams; 0 means one per CPU core. Read at start.
         public var threads: Int = 0
+        /// A client connection that sends nothing for this long while no answer is in flight is
+        /// closed (an idle keep-alive connection, or a client that stopped mid-request).
+        public var idleTimeoutSeconds: Int = 120
         public init() {}
     }
 
@@ -111,6 +114,9 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         if !(0...65535).contains(listen.port) { fail("listen.port", "must be between 0 and 65535, got \(listen.port)") }
         if !(0...256).contains(listen.threads) {
             fail("listen.threads", "must be between 0 (one per CPU core) and 256, got \(listen.threads)")
+        }
+        if !(1...86_400).contains(listen.idleTimeoutSeconds) {
+            fail("listen.idle_timeout_seconds", "must be between 1 and 86400 seconds, got \(listen.idleTimeoutSeconds)")
         }
         if clientAPIKeys.contains(where: \.isEmpty) { fail("client_api_keys", "contains an empty key") }
         if clientAPIKeys.isEmpty && !listensOnLoopbackOnly {
