@@ -259,7 +259,7 @@ let package = Package(
         .testTarget(
             name: "QuotaHTTPTests",
             dependencies: [
-                "QuotaHTTP",
+                "QuotaHTTP", "QuotaTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -268,7 +268,7 @@ let package = Package(
         .testTarget(
             name: "QuotaUpstreamTests",
             dependencies: [
-                "QuotaUpstream", "QuotaHTTP",
+                "QuotaUpstream", "QuotaHTTP", "QuotaTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

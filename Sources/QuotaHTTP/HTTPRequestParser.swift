@@ -47,12 +47,6 @@ public struct HTTPRequestParser: Sendable {
 
     public init() {}
 
-    /// Whether a request is under way (some of it read, not all).
-    public var isMidRequest: Bool {
-        if case .head = state { return !pending.isEmpty }
-        return true
-    }
-
     /// Parses `input`, calling `emit` for each event, for as many requests as it holds.
     public mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(HTTPParseError) {
         var buffer = pending.combined(with: input)

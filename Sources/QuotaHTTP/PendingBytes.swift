@@ -6,8 +6,6 @@ public struct PendingBytes: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { kept == nil }
-
     /// What is kept followed by `input` (just `input` when nothing is kept); forgets what was kept.
     public mutating func combined(with input: ByteBuffer) -> ByteBuffer {
         guard var buffer = kept else { return input }

@@ -122,20 +122,12 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
             closeAfterResponse = true
         case .idle, .receiving:
             let pending: Pending? = if case .receiving(let pending) = state { pending } else { nil }
-            let status: HTTPResponseStatus = error.isHeadTooLarge ? .requestHeaderFieldsTooLarge : .badRequest
-            countLocalAnswer(pending, status: status, context: context)
-            routing(context).counters.rejected += 1
-            let body = ClientErrorBody.make(
-                error.isHeadTooLarge ? .requestTooLarge : .invalidRequest, message: "malformed HTTP request: \(error)",
-                anthropic: pending?.route?.usesAnthropicErrors ?? false)
-            let out = ClientResponseWriter.complete(
-                status: status, contentType: "application/json", body: body, extraHeaders: [], close: true,
-                allocator: context.channel.allocator)
             state = .responding
-            isClosing = true
-            queued.removeAll()
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
-            context.close(promise: nil)
+            let rejection =
+                error.isHeadTooLarge
+                ? Rejection(status: .requestHeaderFieldsTooLarge, kind: .requestTooLarge, message: "malformed HTTP request: \(error)")
+                : Rejection(status: .badRequest, kind: .invalidRequest, message: "malformed HTTP request: \(error)")
+            reject(rejection, pending: pending, anthropic: pending.map(Self.usesAnthropicErrors) ?? false, keepAlive: false, context: context)
         }
     }
 
@@ -198,7 +190,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
                 : Rejection(status: .notFound, kind: .notFound, message: "no route for \(head.method.rawValue) \(path)")
             return pending
         }
-        let settings = coordinator.routing(on: context.eventLoop).settings
+        let settings = routing(context).settings
         if route != .health && !(route == .metrics && settings.metricsArePublic) && !settings.authenticator.isOpen {
             let key = ClientKeyAuthenticator.presentedKey(
                 authorization: head.fields.first(name: "authorization"), apiKey: head.fields.first(name: "x-api-key"))
@@ -223,14 +215,9 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
 
     private func finish(_ pending: Pending, context: ChannelHandlerContext) {
         let keepAlive = pending.head.isKeepAlive
-        let anthropic = pending.route?.usesAnthropicErrors ?? pending.head.uri.hasPrefix("/v1/messages")
+        let anthropic = Self.usesAnthropicErrors(pending)
         if let rejection = pending.rejection {
-            let routing = coordinator.routing(on: context.eventLoop)
-            routing.counters.rejected += 1
-            countLocalAnswer(pending, status: rejection.status, context: context)
-            respond(
-                context: context, status: rejection.status,
-                body: ClientErrorBody.make(rejection.kind, message: rejection.message, anthropic: anthropic), keepAlive: keepAlive)
+            reject(rejection, pending: pending, anthropic: anthropic, keepAlive: keepAlive, context: context)
             return
         }
         guard let route = pending.route else { return }
@@ -256,7 +243,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     private func startExchange(route: ProxyRoute, pending: Pending, anthropic: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
-        let routing = coordinator.routing(on: context.eventLoop)
+        let routing = self.routing(context)
         var body = pending.body ?? context.channel.allocator.buffer(capacity: 0)
         let scan = body.withUnsafeReadableBytes { ModelFieldScanner.scan($0) }
         let requestedModel: String
@@ -269,11 +256,9 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
                 body = Self.replacingModel(in: body, range: match.valueRange, with: model, allocator: context.channel.allocator)
             }
         case .failure(let failure):
-            routing.counters.rejected += 1
-            countLocalAnswer(pending, status: .badRequest, context: context)
-            respond(
-                context: context, status: .badRequest,
-                body: ClientErrorBody.make(.invalidRequest, message: failure.description, anthropic: anthropic), keepAlive: keepAlive)
+            reject(
+                Rejection(status: .badRequest, kind: .invalidRequest, message: failure.description), pending: pending,
+                anthropic: anthropic, keepAlive: keepAlive, context: context)
             return
         }
         routing.counters.requests += 1
@@ -304,7 +289,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     private func modelList(context: ChannelHandlerContext) -> [UInt8] {
-        let routing = coordinator.routing(on: context.eventLoop)
+        let routing = self.routing(context)
         let selector = routing.selector
         var served = Set(selector.modelsServed(provider: .openai) + selector.modelsServed(provider: .anthropic))
         for (alias, mapped) in routing.settings.modelAliases where served.contains(mapped) {
@@ -315,9 +300,23 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         return Array(#"{"object":"list","data":[\#(data.joined(separator: ","))]}"#.utf8)
     }
 
+    /// Whether errors for this request take Anthropic's shape (its route, or its path when unrouted).
+    private static func usesAnthropicErrors(_ pending: Pending) -> Bool {
+        pending.route?.usesAnthropicErrors ?? pending.head.uri.hasPrefix("/v1/messages")
+    }
+
+    /// Answers a request the proxy refuses itself, and counts it.
+    private func reject(_ rejection: Rejection, pending: Pending?, anthropic: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
+        routing(context).counters.rejected += 1
+        countLocalAnswer(pending, status: rejection.status, context: context)
+        respond(
+            context: context, status: rejection.status,
+            body: ClientErrorBody.make(rejection.kind, message: rejection.message, anthropic: anthropic), keepAlive: keepAlive)
+    }
+
     /// Counts an answer the proxy gave itself (health, model list, metrics, rejections) in the metrics.
     private func countLocalAnswer(_ pending: Pending?, status: HTTPResponseStatus, context: ChannelHandlerContext) {
-        let routing = coordinator.routing(on: context.eventLoop)
+        let routing = self.routing(context)
         routing.metrics.countRequest(
             route: pending?.route?.name ?? "other", model: "", status: Int(status.code),
             nanoseconds: pending.map { (NIODeadline.now() - $0.receivedAt).nanoseconds } ?? 0)

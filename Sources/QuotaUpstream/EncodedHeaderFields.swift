@@ -28,24 +28,15 @@ public struct EncodedHeaderFields: Sendable {
 
     /// Appends `name: value`; connection-level names are skipped (see the type's documentation).
     public mutating func add(name: String, value: String) {
-        guard !Self.isConnectionLevel(name) else { return }
-        guard Self.isToken(name), Self.isFieldValue(value) else {
-            if invalidFieldName == nil { invalidFieldName = Self.printable(name) }
-            return
-        }
-        bytes.writeString(name)
-        bytes.writeStaticString(": ")
-        bytes.writeString(value)
-        bytes.writeStaticString("\r\n")
+        var name = name
+        var value = value
+        name.withUTF8 { name in value.withUTF8 { value in add(name: name, value: value) } }
     }
 
     /// Appends a field given as wire bytes (a relay's fast path); same rules as ``add(name:value:)``.
     public mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
         guard !Self.isConnectionLevel(bytes: name) else { return }
-        var valid = !name.isEmpty
-        for byte in name where !HTTPHeadScanner.isTokenByte(byte) { valid = false }
-        for byte in value where byte == 0x0D || byte == 0x0A || byte == 0x00 { valid = false }
-        guard valid else {
+        guard Self.isToken(name), Self.isFieldValue(value) else {
             if invalidFieldName == nil { invalidFieldName = Self.printable(String(decoding: name, as: UTF8.self)) }
             return
         }
@@ -74,20 +65,13 @@ public struct EncodedHeaderFields: Sendable {
     }
 
     /// RFC 9110 token: visible ASCII except delimiters.
-    static func isToken(_ name: String) -> Bool {
-        guard !name.isEmpty else { return false }
-        for byte in name.utf8 where !HTTPHeadScanner.isTokenByte(byte) {
-            return false
-        }
-        return true
+    static func isToken(_ name: some Collection<UInt8>) -> Bool {
+        !name.isEmpty && name.allSatisfy(HTTPHeadScanner.isTokenByte)
     }
 
     /// A field value may hold anything but CR, LF and NUL (obs-text and tabs are allowed).
-    static func isFieldValue(_ value: String) -> Bool {
-        for byte in value.utf8 where byte == 0x0D || byte == 0x0A || byte == 0x00 {
-            return false
-        }
-        return true
+    static func isFieldValue(_ value: some Sequence<UInt8>) -> Bool {
+        !value.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 }
     }
 
     /// A header name made safe to show in an error message.

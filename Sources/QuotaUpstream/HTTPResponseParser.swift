@@ -31,11 +31,6 @@ struct HTTPResponseParser {
     private var pending = PendingBytes()
     /// Whether the response being read allows the connection to carry another request.
     private(set) var isKeepAlive = true
-    /// Whether a response is under way (some of it read, not all).
-    var isMidResponse: Bool {
-        if case .head = state { return !pending.isEmpty }
-        return true
-    }
 
     /// Parses `input`, calling `emit` for each event. Stops after `.end` and returns the number of
     /// bytes that followed it (a well-behaved upstream sends nothing before the next request).

@@ -235,7 +235,7 @@ final class UpstreamConnection: ChannelDuplexHandler, NIOScheduledCallbackHandle
                 // More than the response: the upstream is out of step with us.
                 self.close(reason: nil)
             }
-        } else if self.exchange === exchange {
+        } else {
             self.ensureTimer()
         }
     }

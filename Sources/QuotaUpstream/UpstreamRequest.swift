@@ -31,8 +31,8 @@ public struct UpstreamTimeouts: Hashable, Sendable {
 /// with keep-alive, and leaves out any `Host`, `Content-Length` and hop-by-hop header (`Connection`,
 /// `Keep-Alive`, `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`) given to it. Everything else
 /// in ``head`` and ``encodedFields`` is sent as given, after a check that it is valid HTTP (else
-/// the exchange fails with ``UpstreamError/invalidRequest(_:)`` and nothing is sent). The body
-/// buffer is written as is: it is never copied.
+/// the exchange fails with ``UpstreamError/invalidRequest(_:)`` and nothing is sent). A body up
+/// to 16 KiB is copied behind the head (one write); a larger one is written as it is, never copied.
 public struct UpstreamRequest: Sendable {
     /// Where to send the request.
     public var origin: UpstreamOrigin
@@ -90,7 +90,7 @@ extension UpstreamRequest {
         for (name, value) in self.head.headers {
             if EncodedHeaderFields.isConnectionLevel(name) {
                 hasConnectionLevelHeader = true
-            } else if !EncodedHeaderFields.isToken(name) || !EncodedHeaderFields.isFieldValue(value) {
+            } else if !EncodedHeaderFields.isToken(name.utf8) || !EncodedHeaderFields.isFieldValue(value.utf8) {
                 return .invalidRequest("the request header \(EncodedHeaderFields.printable(name)) has a name or value that HTTP does not allow")
             }
         }
@@ -105,7 +105,7 @@ extension UpstreamRequest {
         if !Self.isValidRequestTarget(self.head.uri) {
             return .invalidRequest("the request URI contains characters that HTTP does not allow (spaces or control characters)")
         }
-        if !EncodedHeaderFields.isToken(self.head.method.rawValue) {
+        if !EncodedHeaderFields.isToken(self.head.method.rawValue.utf8) {
             return .invalidRequest("the request method is not an HTTP token")
         }
         return nil

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import QuotaHTTP
+import QuotaTestSupport
 import Testing
 
 /// One request as the parser reported it.
@@ -19,13 +20,7 @@ private struct Request: Equatable {
 private func parse(_ text: String, pieces: [Int] = []) throws(HTTPParseError) -> [Request] {
     var parser = HTTPRequestParser()
     var requests: [Request] = []
-    var bytes = ByteBuffer(string: text)
-    var chunks: [ByteBuffer] = []
-    for size in pieces where bytes.readableBytes > 0 {
-        chunks.append(bytes.readSlice(length: min(size, bytes.readableBytes))!)
-    }
-    if bytes.readableBytes > 0 { chunks.append(bytes) }
-    for chunk in chunks {
+    for chunk in MessageSplits.reads(of: text, sizes: pieces).map({ ByteBuffer(bytes: $0) }) {
         try parser.feed(chunk) { event in
             switch event {
             case .head(let head):
@@ -47,17 +42,12 @@ private func parse(_ text: String, pieces: [Int] = []) throws(HTTPParseError) ->
     return requests
 }
 
-private func everySplit(_ text: String) -> [[Int]] {
-    let count = text.utf8.count
-    return (1..<count).map { [$0] } + [Array(repeating: 1, count: count)]
-}
-
 @Suite("HTTP/1.1 request parser")
 struct HTTPRequestParserTests {
     @Test func requestWithLengthWhateverTheSplit() throws {
         let text =
             "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: proxy\r\nAuthorization:  Bearer k1 \r\nContent-Length: 12\r\n\r\n{\"model\":\"m\"}"
-        for pieces in everySplit(text) {
+        for pieces in MessageSplits.everySplit(text) {
             let requests = try parse(text, pieces: pieces)
             #expect(requests.count == 1)
             #expect(requests.first?.method == "POST")
@@ -71,7 +61,7 @@ struct HTTPRequestParserTests {
 
     @Test func chunkedBodyWhateverTheSplit() throws {
         let text = "POST /v1/messages HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\nTrailer-Field: x\r\n\r\n"
-        for pieces in everySplit(text) {
+        for pieces in MessageSplits.everySplit(text) {
             let requests = try parse(text, pieces: pieces)
             #expect(requests.map(\.body) == ["{\"a\":1}"], "\(pieces)")
             #expect(requests.first?.ended == true)

@@ -8,6 +8,13 @@ import Testing
 
 private let base = Date(timeIntervalSince1970: 1_795_366_020)
 
+/// A writer whose files hold about four records each, keeping three files.
+private func smallRotatingWriter(_ state: StateDirectory) -> (writer: RequestLogWriter, maxFileBytes: Int) {
+    let lineBytes = record(100).jsonLine().utf8.count + 1
+    let maxFileBytes = lineBytes * 4 + 10
+    return (state.requestLogWriter(maxFileBytes: maxFileBytes, maxFiles: 3), maxFileBytes)
+}
+
 private func record(_ number: Int, model: String = "gpt-4o-mini", account: String = "acc-1", status: Int = 200) -> RequestRecord {
     RequestRecord(
         id: "r-\(number)", time: base.addingTimeInterval(TimeInterval(number)), clientKey: "sk-c…1234", wireProtocol: "openai",
@@ -77,9 +84,7 @@ struct RequestLogStoreTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let state = StateDirectory(path: dir.path)
-        let lineBytes = record(100).jsonLine().utf8.count + 1
-        let maxFileBytes = lineBytes * 4 + 10
-        let writer = state.requestLogWriter(maxFileBytes: maxFileBytes, maxFiles: 3)
+        let (writer, maxFileBytes) = smallRotatingWriter(state)
         for batch in 0..<50 {
             try writer.append((0..<3).map { record(100 + batch * 3 + $0) })
         }
@@ -101,9 +106,7 @@ struct RequestLogStoreTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let state = StateDirectory(path: dir.path)
-        let lineBytes = record(100).jsonLine().utf8.count + 1
-        let maxFileBytes = lineBytes * 4 + 10
-        let writer = state.requestLogWriter(maxFileBytes: maxFileBytes, maxFiles: 3)
+        let (writer, maxFileBytes) = smallRotatingWriter(state)
         func encoded(_ numbers: [Int]) -> [UInt8] {
             var lines: [UInt8] = []
             for number in numbers {

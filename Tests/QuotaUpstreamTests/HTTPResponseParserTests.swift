@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import QuotaHTTP
+import QuotaTestSupport
 import Testing
 
 @testable import QuotaUpstream
@@ -19,13 +20,7 @@ private struct Parsed: Equatable {
 private func parse(_ text: String, pieces: [Int] = [], isHEAD: Bool = false, closeAtEnd: Bool = false) throws -> Parsed {
     var parser = HTTPResponseParser()
     var result = Parsed()
-    var bytes = ByteBuffer(string: text)
-    var chunks: [ByteBuffer] = []
-    for size in pieces where bytes.readableBytes > 0 {
-        chunks.append(bytes.readSlice(length: min(size, bytes.readableBytes))!)
-    }
-    if bytes.readableBytes > 0 { chunks.append(bytes) }
-    for chunk in chunks {
+    for chunk in MessageSplits.reads(of: text, sizes: pieces).map({ ByteBuffer(bytes: $0) }) {
         guard !result.ended else { break }
         result.leftover = try parser.feed(chunk, requestIsHEAD: isHEAD) { event in
             switch event {
@@ -46,17 +41,11 @@ private func parse(_ text: String, pieces: [Int] = [], isHEAD: Bool = false, clo
     return result
 }
 
-/// Every way of cutting `text` in two, plus byte by byte.
-private func everySplit(_ text: String) -> [[Int]] {
-    let count = text.utf8.count
-    return (1..<count).map { [$0] } + [Array(repeating: 1, count: count)]
-}
-
 @Suite("HTTP/1.1 response parser")
 struct HTTPResponseParserTests {
     @Test func contentLengthBodyWhateverTheSplit() throws {
         let text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nX-Ratelimit-Remaining-Requests:  42 \r\n\r\n{\"ok\":true}"
-        for pieces in everySplit(text) {
+        for pieces in MessageSplits.everySplit(text) {
             let parsed = try parse(text, pieces: pieces)
             #expect(parsed.status == 200)
             #expect(parsed.headers == ["Content-Type=application/json", "Content-Length=11", "X-Ratelimit-Remaining-Requests=42"])
@@ -69,7 +58,7 @@ struct HTTPResponseParserTests {
         let text =
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
             + "5;name=value\r\nhello\r\nA\r\n, world!!!\r\n0\r\nX-Trailer: t\r\n\r\n"
-        for pieces in everySplit(text) {
+        for pieces in MessageSplits.everySplit(text) {
             let parsed = try parse(text, pieces: pieces)
             #expect(parsed.status == 200)
             #expect(parsed.body == "hello, world!!!")
