@@ -62,27 +62,43 @@ final class LoopRouting {
         self.cooldowns = cooldowns
     }
 
-    func pick(provider: Provider, model: String, group: String, excluding: Set<String>, now: Date) -> Selection {
+    func pick(providers: [Provider], model: String, group: String, excluding: Set<String>, now: Date) -> Selection {
         let request = SelectionRequest(
-            provider: provider, model: model, group: group, strategy: settings.strategy,
+            providers: providers, model: model, group: group, strategy: settings.strategy,
             protectionEnabled: settings.protection.enabled, disableFallback: settings.disableFallback, excluding: excluding)
         return selector.pick(request, cooldowns: cooldowns, now: now)
+    }
+
+    /// The models usable accounts of any provider list, sorted (the model lists and "not found" answers).
+    func servedModels() -> [String] {
+        var served = Set<String>()
+        for provider in Provider.allCases { served.formUnion(selector.modelsServed(provider: provider)) }
+        for (alias, mapped) in settings.modelAliases where served.contains(mapped) {
+            served.insert(alias)
+        }
+        return served.sorted()
     }
 
     func account(at index: Int) -> Account {
         selector.pool.account(at: index)
     }
 
-    /// Parsed upstream origins by `base_url`, so a request does not parse its account's URL again.
-    private var origins: [String: UpstreamOrigin] = [:]
+    /// Resolved endpoints by provider and `base_url`, so a request does not parse its account's URL again.
+    private var endpoints: [[String: ProviderEndpoint]] = Array(repeating: [:], count: Provider.allCases.count)
 
-    /// The upstream origin of an account's `base_url`; `nil` when it is not a usable URL.
-    func origin(of account: Account) -> UpstreamOrigin? {
-        if let origin = origins[account.baseURL] { return origin }
-        guard let origin = UpstreamOrigin(url: account.baseURL) else { return nil }
-        if origins.count >= 4096 { origins.removeAll(keepingCapacity: true) }
-        origins[account.baseURL] = origin
-        return origin
+    /// The endpoint of an account's `base_url` for its provider; `nil` when it is not a usable URL.
+    func endpoint(of account: Account, dialect: any ProviderDialect) -> ProviderEndpoint? {
+        endpoint(baseURL: account.baseURL, dialect: dialect)
+    }
+
+    /// The endpoint of `baseURL` for `dialect`'s provider; `nil` when it is not a usable URL.
+    func endpoint(baseURL: String, dialect: any ProviderDialect) -> ProviderEndpoint? {
+        let table = dialect.provider.ordinal
+        if let endpoint = endpoints[table][baseURL] { return endpoint }
+        guard let endpoint = ProviderEndpoint(baseURL: baseURL, dialect: dialect) else { return nil }
+        if endpoints[table].count >= 4096 { endpoints[table].removeAll(keepingCapacity: true) }
+        endpoints[table][baseURL] = endpoint
+        return endpoint
     }
 
     /// The account at `index` when it still has that id.

@@ -6,42 +6,13 @@ import QuotaCore
 import QuotaHTTP
 import QuotaUpstream
 
-/// One proxied request: picks an account, sends the request upstream, fails over on errors that
-/// allow it (only before any byte reached the client), and relays the answer as it arrives.
+/// One proxied request on its client connection: carries out what its ``FailoverStateMachine``
+/// decides — picks accounts, sends the request upstream, relays the answer as it arrives, records
+/// failed attempts, answers errors of its own — and reports the results back to the machine.
 ///
 /// Lives on the client connection's event loop for its whole life; the upstream connection is
 /// on the same loop, so relaying a body part is a buffer hand-over, not a thread hop.
 final class ProxyExchange: UpstreamResponseDelegate {
-    private enum State {
-        /// Choosing the next account.
-        case selecting
-        /// Sent upstream; waiting for the answer's head.
-        case awaitingHead(Attempt)
-        /// A non-2xx head arrived: reading the start of its body to classify it.
-        case inspectingError(Attempt, UpstreamResponseHead, ByteBuffer)
-        /// The answer is being relayed to the client: no more failover.
-        case relaying(Attempt, UpstreamResponseHead)
-        case finished
-    }
-
-    /// The account being tried, by id and pool index: the state machine copies this on every
-    /// transition, so it holds no `Account` (a copy of one is a dozen reference-count operations).
-    private struct Attempt {
-        var accountID: String
-        var accountIndex: Int
-        var exchange: UpstreamExchange?
-        var startedAt: NIODeadline
-    }
-
-    /// One failed attempt, for the client's error message, the logs and the request log.
-    private struct Failure {
-        var accountID: String
-        var outcome: String
-        var detail: String
-        var status: Int?
-        var durationMs: Double
-    }
-
     /// Bodies kept in the request log (when enabled) are cut at this size.
     static let loggedBodyLimit = 64 << 10
 
@@ -49,289 +20,224 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private let routing: LoopRouting
     private let coordinator: RoutingCoordinator
     private let hooks: ProxyHooks
-    private let route: ProxyRoute
-    private let head: ParsedRequestHead
-    private let body: ByteBuffer
-    /// The model sent upstream (after `model_aliases`).
-    private let model: String
-    /// The model the client asked for.
-    private let requestedModel: String
-    private let group: String
-    private let keepAlive: Bool
-    private let receivedAt: NIODeadline
-    private let clientKey: String?
+    private let request: ProxiedRequest
     private let onFinish: (_ keepAlive: Bool) -> Void
 
-    private var state = State.selecting
-    private var tried: Set<String> = []
-    private var failures: [Failure] = []
-    private var mintTried = false
-    private var clientWritable = true
-
-    // What the request log and the metrics learn about the request.
-    private let startedAt = Date()
-    private var completed = false
-    private var firstByteAt: NIODeadline?
-    private var isStream = false
-    private var scansUsage = false
-    private var usage = UsageScanner()
-    /// The class of a non-2xx answer relayed to the client as it was.
-    private var relayedOutcome: String?
-    /// The model is one no account serves (503): metrics label it `other`, so clients cannot
-    /// create series at will.
-    private var modelIsUnserved = false
-    private var loggedResponse: ByteBuffer?
-    /// How the relayed body is delimited for the client (decided with the head).
-    private var framing = ClientResponseFraming.contentLength
-    /// Response bytes not yet handed to the channel (the head, waiting for the first body part).
-    private var pendingOutput: ByteBuffer?
-    /// Body parts up to this size are copied next to their framing rather than written apart.
-    static let coalescedPartLimit = 8192
+    private var machine: FailoverStateMachine
+    /// The upstream exchange of the attempt in flight.
+    private var upstream: UpstreamExchange?
+    /// The account of the attempt in flight (for the dialect and live quota).
+    private var provider: Provider?
+    /// The head of the answer being inspected or relayed.
+    private var answerHead: UpstreamResponseHead?
+    /// The start of a non-2xx answer's body, collected to classify it.
+    private var errorPrefix: ByteBuffer?
+    /// The start of a classified non-2xx answer, kept until the machine decides to relay it.
+    private var inspectedPrefix: ByteBuffer?
+    /// The upstream ended the non-2xx answer while it was being inspected.
+    private var errorComplete = false
+    /// The answer being written to the client.
+    private var response: ClientResponseStream?
+    private var clientWritable: Bool
+    private var report: ExchangeReport
 
     init(
         context: ChannelHandlerContext, routing: LoopRouting, coordinator: RoutingCoordinator, hooks: ProxyHooks,
-        route: ProxyRoute, head: ParsedRequestHead, body: ByteBuffer, model: String, requestedModel: String, group: String,
-        keepAlive: Bool,
-        receivedAt: NIODeadline, clientKey: String?, onFinish: @escaping (_ keepAlive: Bool) -> Void
+        request: ProxiedRequest, onFinish: @escaping (_ keepAlive: Bool) -> Void
     ) {
         self.context = context
         self.routing = routing
         self.coordinator = coordinator
         self.hooks = hooks
-        self.route = route
-        self.head = head
-        self.body = body
-        self.model = model
-        self.requestedModel = requestedModel
-        self.group = group
-        self.keepAlive = keepAlive
-        self.receivedAt = receivedAt
-        self.clientKey = clientKey
+        self.request = request
         self.onFinish = onFinish
         self.clientWritable = context.channel.isWritable
+        self.machine = FailoverStateMachine(
+            configuration: .init(
+                maxAttempts: routing.settings.maxAttempts,
+                mayMint: routing.settings.mintConfigured && !routing.settings.disableFallback))
+        self.report = ExchangeReport(request: request, logBodies: routing.settings.requestLog.includeBodies)
     }
 
     func start() {
-        attemptNext()
+        perform(machine.start())
     }
 
-    // MARK: - Selection
+    // MARK: - Carrying out the machine's actions
 
-    private func attemptNext() {
-        state = .selecting
-        let now = Date()
-        if tried.count >= routing.settings.maxAttempts {
-            respondAfterExhaustedAttempts(now: now)
-            return
-        }
-        switch routing.pick(provider: route.provider, model: model, group: group, excluding: tried, now: now) {
-        case .selected(let selected):
-            send(to: selected.index)
-        case .unavailable(let report):
-            if shouldMint(report) {
-                mintTried = true
-                hooks.mintFallback(route.provider, context.eventLoop).assumeIsolated().whenComplete { [self] result in
-                    guard case .selecting = state else { return }
-                    if case .success(true) = result {
-                        attemptNext()
-                    } else {
-                        respondUnavailable(report, now: Date())
-                    }
+    private func perform(_ action: FailoverStateMachine.Action) {
+        switch action {
+        case .select(let excluding):
+            let selection = routing.pick(
+                providers: Self.candidateProviders(for: request), model: request.model, group: request.group,
+                excluding: excluding, now: Date())
+            perform(machine.selected(selection))
+        case .send(let attempt):
+            send(attempt)
+        case .mint:
+            hooks.mintFallback(request.clientProtocol.nativeProviders[0], context.eventLoop).assumeIsolated().whenComplete {
+                [self] result in
+                if case .success(true) = result {
+                    perform(machine.mintFinished(success: true))
+                } else {
+                    perform(machine.mintFinished(success: false))
                 }
-                return
             }
-            let onlyQuotaFailures = failures.allSatisfy { $0.outcome == "quota_exhausted" || $0.outcome == "rate_limited" }
-            if onlyQuotaFailures {
-                respondUnavailable(report, now: now)
-            } else {
-                respondAfterExhaustedAttempts(now: now)
-            }
+        case .relay(let attempt):
+            startRelay(attempt)
+        case .inspectError:
+            errorPrefix = context.channel.allocator.buffer(capacity: 512)
+            errorComplete = false
+        case .relayError(let attempt):
+            relayInspectedError(attempt)
+        case .failOver(let failure):
+            upstream?.cancel()
+            upstream = nil
+            inspectedPrefix = nil
+            record(failure)
+            perform(machine.retry())
+        case .respond(let answer):
+            respond(answer)
+        case .complete(let attempt):
+            finishRelay(attempt)
+        case .closeClient(let failure):
+            upstream = nil
+            hooks.logger.warning(
+                "upstream failed while relaying the answer; closing the client connection: \(failure.detail)",
+                metadata: ["account": "\(failure.accountID)", "model": "\(request.model)"])
+            coordinator.broadcast(.serviceFailure(account: failure.accountID), from: context.eventLoop)
+            conclude(
+                status: Int(answerHead?.status.code ?? 502), servedBy: failure.accountID, outcome: .brokenStream,
+                error: "the upstream connection failed while relaying the answer: \(failure.detail)")
+            context.close(promise: nil)
+        case .cancel(let attempt):
+            upstream?.cancel()
+            upstream = nil
+            let during = machine.isRelaying || response != nil
+            conclude(
+                status: 499, servedBy: attempt?.accountID, outcome: attempt == nil ? nil : .clientGone,
+                error: during ? "the client closed the connection during the answer" : "the client closed the connection before the answer")
+        case .none:
+            break
         }
     }
 
-    /// Mint only when no account of either tier can serve, fallback is allowed, and a mint
-    /// endpoint is configured (SPEC 2.2); at most once per request (the limiter spaces attempts).
-    private func shouldMint(_ report: Unavailability) -> Bool {
-        !mintTried && routing.settings.mintConfigured && !routing.settings.disableFallback
+    /// Every provider that can serve the request, the client's own protocol first.
+    static func candidateProviders(for request: ProxiedRequest) -> [Provider] {
+        request.clientProtocol.nativeProviders
     }
 
-    private func send(to index: Int) {
-        let account = routing.account(at: index)
-        tried.insert(account.id)
-        routing.lastUsed[account.id] = startedAt.timeIntervalSince1970
-        guard let origin = routing.origin(of: account) else {
-            record(
-                .serviceError, accountID: account.id, detail: "base_url \(account.baseURL) is not a usable URL", status: nil,
-                startedAt: .now())
-            attemptNext()
+    private func send(_ attempt: FailoverStateMachine.Attempt) {
+        let account = routing.account(at: attempt.accountIndex)
+        routing.lastUsed[account.id] = report.startedAt.timeIntervalSince1970
+        report.attemptStarted(provider: account.provider)
+        provider = account.provider
+        let dialect = account.provider.dialect
+        let upstreamRequest: UpstreamRequest
+        do throws(UpstreamCallBuilder.Failure) {
+            guard let endpoint = routing.endpoint(of: account, dialect: dialect) else {
+                throw UpstreamCallBuilder.Failure.unusableBaseURL(account.baseURL)
+            }
+            upstreamRequest = try UpstreamCallBuilder.build(
+                request, account: account, dialect: dialect, endpoint: endpoint, body: request.body,
+                stream: request.streamByPath, native: true, allocator: context.channel.allocator)
+        } catch {
+            perform(machine.upstreamFailed(.serviceError, detail: error.description))
             return
         }
-        // The forwarded headers go straight into their wire form (validated as they are copied: a
-        // credential with a line break fails the attempt instead of reaching the upstream).
-        var fields = EncodedHeaderFields(allocator: context.channel.allocator, capacity: 384)
-        var hasAnthropicVersion = false
-        let provider = account.provider
-        head.fields.forEach { name, value in
-            guard !HeaderForwarding.dropsRequestHeader(bytes: name) else { return }
-            if provider == .anthropic && !hasAnthropicVersion && HeaderForwarding.isAnthropicVersion(bytes: name) {
-                hasAnthropicVersion = true
-            }
-            fields.add(name: name, value: value)
-        }
-        switch account.provider {
-        case .openai:
-            fields.add(name: "authorization", value: "Bearer " + account.credentials.bearerSecret)
-        case .anthropic:
-            fields.add(name: "x-api-key", value: account.credentials.bearerSecret)
-            if !hasAnthropicVersion {
-                fields.add(name: "anthropic-version", value: "2023-06-01")
-            }
-        }
-        let upstreamPath = origin.basePath + route.upstreamPath
-        let uri: String
-        if let query = head.uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            uri = upstreamPath + head.uri[query...]
-        } else {
-            uri = upstreamPath
-        }
-        let request = UpstreamRequest(
-            origin: origin, head: HTTPRequestHead(version: .http1_1, method: head.method, uri: uri), encodedFields: fields,
-            body: body)
-        var attempt = Attempt(accountID: account.id, accountIndex: index, exchange: nil, startedAt: .now())
-        state = .awaitingHead(attempt)
-        let exchange = routing.upstream.execute(request, delegate: self)
-        // `execute` may already have failed synchronously and moved us on.
-        if case .awaitingHead(let current) = state, current.accountID == account.id {
-            attempt.exchange = exchange
-            state = .awaitingHead(attempt)
+        let exchange = routing.upstream.execute(upstreamRequest, delegate: self)
+        // `execute` may already have failed synchronously and moved on to another attempt.
+        if machine.currentAttempt == attempt {
+            upstream = exchange
         }
     }
 
     // MARK: - UpstreamResponseDelegate
 
-    func upstreamDidReceiveHead(_ responseHead: UpstreamResponseHead) {
-        guard case .awaitingHead(let attempt) = state else { return }
-        observeQuota(responseHead, attempt: attempt)
-        if (200..<300).contains(responseHead.status.code) {
-            commit(attempt, responseHead)
-        } else {
-            state = .inspectingError(attempt, responseHead, context.channel.allocator.buffer(capacity: 512))
-        }
+    func upstreamDidReceiveHead(_ head: UpstreamResponseHead) {
+        guard let attempt = machine.currentAttempt else { return }
+        observeQuota(head, attempt: attempt)
+        answerHead = head
+        perform(machine.headReceived(status: Int(head.status.code)))
     }
 
     func upstreamDidReceiveBodyPart(_ part: ByteBuffer) {
-        switch state {
-        case .relaying:
-            if scansUsage {
-                part.withUnsafeReadableBytes { usage.consume($0) }
-            }
-            if loggedResponse != nil { keepForLog(part) }
-            // Flushed once per upstream read (upstreamDidReadComplete), not once per part.
-            writeBody(part)
-        case .inspectingError(let attempt, let responseHead, var prefix):
+        if response != nil {
+            report.observeBody(part)
+            writeBody(part)  // flushed once per upstream read (upstreamDidReadComplete)
+        } else if var prefix = errorPrefix {
+            errorPrefix = nil  // unique while appending
             var part = part
             prefix.writeBuffer(&part)
-            state = .inspectingError(attempt, responseHead, prefix)
+            errorPrefix = prefix
             if prefix.readableBytes >= ProxyLimits.errorBodyPrefix {
-                decideOnError(attempt, responseHead, prefix, complete: false)
+                classifyError()
             }
-        default:
-            break
         }
     }
 
     func upstreamDidReadComplete() {
-        if case .relaying = state {
-            writePendingOutput()
-            context.flush()
-        }
+        guard response != nil else { return }
+        flushResponse()
     }
 
     func upstreamDidFinish() {
-        switch state {
-        case .relaying(let attempt, let responseHead):
-            state = .finished
-            endBody()
-            routing.counters.succeeded += 1
-            if routing.accountsWithFailures.contains(attempt.accountID) {
-                coordinator.broadcast(.success(account: attempt.accountID, group: group), from: context.eventLoop)
-            }
-            conclude(status: Int(responseHead.status.code), servedBy: attempt, error: nil)
-            onFinish(keepsConnection)
-        case .inspectingError(let attempt, let responseHead, let prefix):
-            decideOnError(attempt, responseHead, prefix, complete: true)
-        default:
-            break
+        upstream = nil
+        if errorPrefix != nil {
+            errorComplete = true
+            classifyError()
+        } else {
+            perform(machine.upstreamFinished())
         }
     }
 
     func upstreamDidFail(_ error: UpstreamError) {
-        switch state {
-        case .awaitingHead(let attempt), .inspectingError(let attempt, _, _):
-            record(.serviceError, accountID: attempt.accountID, detail: error.description, status: nil, startedAt: attempt.startedAt)
-            attemptNext()
-        case .relaying(let attempt, let responseHead):
-            // Bytes already reached the client: the answer cannot be replaced, only cut off.
-            state = .finished
-            hooks.logger.warning(
-                "upstream failed while relaying the answer; closing the client connection: \(error)",
-                metadata: ["account": "\(attempt.accountID)", "model": "\(model)"])
-            coordinator.broadcast(.serviceFailure(account: attempt.accountID), from: context.eventLoop)
-            relayedOutcome = "broken_stream"
-            conclude(
-                status: Int(responseHead.status.code), servedBy: attempt,
-                error: "the upstream connection failed while relaying the answer: \(error)")
-            context.close(promise: nil)
-        case .selecting, .finished:
-            break
+        upstream = nil
+        errorPrefix = nil
+        let outcome: AttemptOutcome
+        switch error {
+        case .responseHeadTimeout, .connectTimeout: outcome = .timeout
+        default: outcome = .serviceError
         }
+        perform(machine.upstreamFailed(outcome, detail: error.description))
     }
 
     // MARK: - Client side
 
     func clientWritabilityChanged(_ writable: Bool) {
         clientWritable = writable
-        guard case .relaying(let attempt, _) = state else { return }
+        guard response != nil, let upstream else { return }
         if writable {
             // Parts held back while paused are written by resumeReading(); send them on.
-            attempt.exchange?.resumeReading()
-            writePendingOutput()
-            context.flush()
+            upstream.resumeReading()
+            flushResponse()
         } else {
-            attempt.exchange?.pauseReading()
+            upstream.pauseReading()
+            // What is written but not flushed counts against the channel's water mark: flush it,
+            // or the channel never drains and never becomes writable again.
+            flushResponse()
         }
     }
 
     func clientDisconnected() {
-        switch state {
-        case .awaitingHead(let attempt), .inspectingError(let attempt, _, _):
-            attempt.exchange?.cancel()
-            relayedOutcome = "client_gone"
-            conclude(status: 499, servedBy: attempt, error: "the client closed the connection before the answer")
-        case .relaying(let attempt, _):
-            attempt.exchange?.cancel()
-            relayedOutcome = "client_gone"
-            conclude(status: 499, servedBy: attempt, error: "the client closed the connection during the answer")
-        case .selecting:
-            conclude(status: 499, servedBy: nil, error: "the client closed the connection before the answer")
-        case .finished:
-            break
-        }
-        state = .finished
+        perform(machine.clientGone())
     }
 
-    // MARK: - Outcomes
+    // MARK: - Relaying
 
-    private func commit(_ attempt: Attempt, _ responseHead: UpstreamResponseHead) {
-        state = .relaying(attempt, responseHead)
-        firstByteAt = .now()
-        let status = Int(responseHead.status.code)
+    /// A 2xx head, or an error answer relayed as it is: writes the head (with the body's first
+    /// part, when small) and relays the body from here on.
+    private func startRelay(_ attempt: FailoverStateMachine.Attempt) {
+        guard let head = answerHead else { return }
+        report.firstByteAt = .now()
+        let status = Int(head.status.code)
         var out = ClientResponseWriter.startHead(
-            status: responseHead.status, allocator: context.channel.allocator, capacity: 64 + responseHead.fields.count * 48)
+            status: head.status, allocator: context.channel.allocator, capacity: 64 + head.fields.count * 48)
         var hasContentLength = false
         var sawContentType = false
+        var isStream = false
         // Forwarded fields are copied as the bytes they came in (HTTPResponseParser checked them).
-        responseHead.fields.forEach { name, value in
+        head.fields.forEach { name, value in
             guard !HeaderForwarding.dropsResponseHeader(bytes: name) else { return }
             if !hasContentLength && HeaderForwarding.isContentLength(bytes: name) {
                 hasContentLength = true
@@ -344,84 +250,112 @@ final class ProxyExchange: UpstreamResponseDelegate {
             out.writeBytes(value)
             out.writeStaticString("\r\n")
         }
-        scansUsage = (200..<300).contains(status)
-        if routing.settings.requestLog.enabled && routing.settings.requestLog.includeBodies && !isStream {
-            loggedResponse = context.channel.allocator.buffer(capacity: 0)
-        }
-        framing = ClientResponseFraming.choose(status: status, hasContentLength: hasContentLength, clientVersion: head.version)
+        report.answerStarted(status: status, isStream: isStream)
+        let framing = ClientResponseFraming.choose(
+            status: status, hasContentLength: hasContentLength, clientVersion: request.head.version)
         if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
-        if !keepsConnection { out.writeStaticString("connection: close\r\n") }
+        if !keepsConnection(framing) { out.writeStaticString("connection: close\r\n") }
         ClientResponseWriter.endHead(&out)
         // Not written yet: a small first body part is appended to it, so head and body leave in
         // one buffer (written at the latest when the upstream read completes).
-        pendingOutput = out
-        if !clientWritable { attempt.exchange?.pauseReading() }
+        response = ClientResponseStream(head: out, framing: framing, allocator: context.channel.allocator)
+        if !clientWritable { upstream?.pauseReading() }
     }
 
-    /// A non-2xx answer: fail over when its class allows, else relay it unchanged.
-    private func decideOnError(_ attempt: Attempt, _ responseHead: UpstreamResponseHead, _ prefix: ByteBuffer, complete: Bool) {
-        let outcome = prefix.withUnsafeReadableBytes { bytes in
-            UpstreamErrorClassifier.classify(
-                status: Int(responseHead.status.code), headers: responseHead.headers, body: bytes, now: Date())
+    /// The machine let a non-2xx answer through: relay what was collected, then the rest.
+    private func relayInspectedError(_ attempt: FailoverStateMachine.Attempt) {
+        let prefix = inspectedPrefix
+        inspectedPrefix = nil
+        startRelay(attempt)
+        if let prefix {
+            report.observeBody(prefix)
+            writeBody(prefix)
         }
-        guard outcome.shouldTryNextAccount else {
-            relayedOutcome = outcome.name
-            relayBuffered(attempt, responseHead, prefix, complete: complete)
-            return
-        }
-        attempt.exchange?.cancel()
-        record(
-            outcome, accountID: attempt.accountID, detail: "HTTP \(responseHead.status.code)", status: Int(responseHead.status.code),
-            startedAt: attempt.startedAt)
-        attemptNext()
-    }
-
-    private func relayBuffered(_ attempt: Attempt, _ responseHead: UpstreamResponseHead, _ prefix: ByteBuffer, complete: Bool) {
-        commit(attempt, responseHead)
-        if loggedResponse != nil { keepForLog(prefix) }
-        writeBody(prefix)
-        if complete {
-            state = .finished
-            endBody()
-            conclude(status: Int(responseHead.status.code), servedBy: attempt, error: nil)
-            onFinish(keepsConnection)
+        if errorComplete {
+            perform(machine.upstreamFinished())
         } else {
-            writePendingOutput()
-            context.flush()
+            flushResponse()
         }
     }
 
-    /// Records an attempt's failure in the cooldown book of every loop.
-    private func record(_ outcome: UpstreamOutcome, accountID id: String, detail: String, status: Int?, startedAt: NIODeadline) {
+    private func classifyError() {
+        guard let prefix = errorPrefix, let head = answerHead else { return }
+        errorPrefix = nil
+        inspectedPrefix = prefix
+        let outcome = prefix.withUnsafeReadableBytes { bytes in
+            UpstreamErrorClassifier.classify(status: Int(head.status.code), headers: head.headers, body: bytes, now: Date())
+        }
+        if !outcome.shouldTryNextAccount { report.relayedOutcome = AttemptOutcome(outcome) }
+        perform(machine.errorClassified(outcome, detail: "HTTP \(head.status.code)"))
+    }
+
+    private func finishRelay(_ attempt: FailoverStateMachine.Attempt) {
+        let framing = response?.framing ?? .contentLength
+        response?.finish(write: write)
+        response = nil
+        context.flush()
+        routing.counters.succeeded += 1
+        if routing.accountsWithFailures.contains(attempt.accountID) {
+            coordinator.broadcast(.success(account: attempt.accountID, group: request.group), from: context.eventLoop)
+        }
+        conclude(status: Int(answerHead?.status.code ?? 200), servedBy: attempt.accountID, outcome: nil, error: nil)
+        onFinish(keepsConnection(framing))
+    }
+
+    private func writeBody(_ part: ByteBuffer) {
+        response?.append(part, write: write)
+    }
+
+    private func flushResponse() {
+        response?.flush(write: write)
+        context.flush()
+    }
+
+    private func write(_ bytes: ByteBuffer) {
+        context.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+    }
+
+    /// Whether the client connection stays open after this answer (a body delimited by closing
+    /// the connection ends it).
+    private func keepsConnection(_ framing: ClientResponseFraming) -> Bool {
+        request.keepAlive && framing != .closeDelimited
+    }
+
+    // MARK: - Failed attempts
+
+    /// Records a failed attempt in the cooldown book of every loop, the metrics and the log.
+    private func record(_ failure: FailoverStateMachine.Failure) {
+        let id = failure.accountID
         let event: RoutingEvent?
-        switch outcome {
+        switch failure.upstreamOutcome {
         case .quotaExhausted(let resetAt):
-            event = .quotaExhausted(account: id, group: group, resetAt: resetAt)
+            event = .quotaExhausted(account: id, group: request.group, resetAt: resetAt)
         case .rateLimited(let until):
-            event = .rateLimited(account: id, group: group, until: until)
+            event = .rateLimited(account: id, group: request.group, until: until)
         case .authFailure:
             event = .authFailure(account: id)
             hooks.authFailed(id)
-        case .serviceError:
+        case .serviceError, nil:
             event = .serviceFailure(account: id)
         case .success, .clientError:
             event = nil
         }
         if let event { coordinator.broadcast(event, from: context.eventLoop) }
-        let elapsed = NIODeadline.now() - startedAt
-        failures.append(
-            Failure(accountID: id, outcome: outcome.name, detail: detail, status: status, durationMs: Self.milliseconds(elapsed)))
-        routing.metrics.countAttempt(route: route.name, account: id, outcome: outcome.name, nanoseconds: elapsed.nanoseconds)
+        let elapsed = report.attemptFailed(failure)
+        routing.metrics.countAttempt(
+            route: request.route.name, account: id, outcome: failure.outcome.rawValue, nanoseconds: elapsed.nanoseconds)
         routing.counters.failedOver += 1
         hooks.logger.notice(
-            "\(outcome.name) from \(id) for \(model) (\(detail)); trying the next account",
-            metadata: ["account": "\(id)", "model": "\(model)", "outcome": "\(outcome.name)"])
+            "\(failure.outcome.rawValue) from \(id) for \(request.model) (\(failure.detail)); trying the next account",
+            metadata: ["account": "\(id)", "model": "\(request.model)", "outcome": "\(failure.outcome.rawValue)"])
     }
 
     // MARK: - Live quota
 
     /// Rate-limit headers update the account's quota for this model at once, and protection with it.
-    private func observeQuota(_ responseHead: UpstreamResponseHead, attempt: Attempt) {
+    private func observeQuota(_ responseHead: UpstreamResponseHead, attempt: FailoverStateMachine.Attempt) {
+        let model = request.model
+        let group = request.group
         let now = Date()
         var observation = RateLimitObservation()
         responseHead.fields.forEach { name, value in
@@ -462,174 +396,32 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     // MARK: - Answers the proxy makes itself
 
-    private func respondUnavailable(_ report: Unavailability, now: Date) {
-        var message = report.message
-        if !failures.isEmpty {
-            message += " (tried: " + failures.map { "\($0.accountID) \($0.outcome)" }.joined(separator: ", ") + ")"
-        }
-        let status = HTTPResponseStatus(statusCode: report.httpStatus)
+    private func respond(_ answer: FailoverStateMachine.LocalAnswer) {
+        let now = Date()
+        let routing = self.routing
+        let failure = answer.clientFailure(
+            model: request.model, now: now, served: routing.servedModels(),
+            blockedUntil: { routing.cooldowns.blockedUntil(account: $0, group: self.request.group, now: now) })
+        report.modelIsUnserved = answer.isModelNotFound
+        hooks.logger.notice("\(failure.message)", metadata: ["model": "\(request.model)"])
+        conclude(status: failure.status, servedBy: nil, outcome: nil, error: failure.message)
         var extra: [(String, String)] = []
-        if !report.willNeverRecover {
-            extra.append(("retry-after", String(report.retryAfterSeconds(now: now))))
-        }
-        let kind: ClientErrorBody.Kind = report.willNeverRecover ? .unavailable : .rateLimited
-        modelIsUnserved = report.willNeverRecover && failures.isEmpty
-        hooks.logger.notice("\(message)", metadata: ["model": "\(model)"])
-        respond(status: status, kind: kind, message: message, extraHeaders: extra)
-    }
-
-    private func respondAfterExhaustedAttempts(now: Date) {
-        let onlyQuota = failures.allSatisfy { $0.outcome == "quota_exhausted" || $0.outcome == "rate_limited" }
-        let list = failures.map { "\($0.accountID): \($0.outcome) (\($0.detail))" }.joined(separator: "; ")
-        if onlyQuota && !failures.isEmpty {
-            let retry = failures.compactMap { routing.cooldowns.blockedUntil(account: $0.accountID, group: group, now: now) }.min()
-            let seconds = retry.map { max(1, Int($0.timeIntervalSince(now).rounded(.up))) } ?? 60
-            respond(
-                status: .tooManyRequests, kind: .rateLimited,
-                message: "all \(failures.count) accounts tried for \(model) are out of quota or rate limited: \(list)",
-                extraHeaders: [("retry-after", String(seconds))])
-        } else {
-            respond(
-                status: .badGateway, kind: .upstreamFailure,
-                message: "no upstream account answered \(model) successfully after \(failures.count) attempts: \(list)",
-                extraHeaders: [])
-        }
-    }
-
-    private func respond(status: HTTPResponseStatus, kind: ClientErrorBody.Kind, message: String, extraHeaders: [(String, String)]) {
-        state = .finished
-        conclude(status: Int(status.code), servedBy: nil, error: message)
-        let body = ClientErrorBody.make(kind, message: message, anthropic: route.usesAnthropicErrors)
+        if let seconds = failure.retryAfterSeconds { extra.append(("retry-after", String(seconds))) }
         let out = ClientResponseWriter.complete(
-            status: status, contentType: "application/json", body: body, extraHeaders: extraHeaders, close: !keepAlive,
+            status: HTTPResponseStatus(statusCode: failure.status), contentType: "application/json",
+            body: failure.body(dialect: request.clientProtocol), extraHeaders: extra, close: !request.keepAlive,
             allocator: context.channel.allocator)
         context.writeAndFlush(NIOAny(IOData.byteBuffer(out)), promise: nil)
-        onFinish(keepAlive)
-    }
-
-    // MARK: - Body framing
-
-    /// Writes a part of the relayed body in the client response's framing (not flushed). Small
-    /// parts are copied into one buffer with their framing (and the head, when it is still
-    /// pending): one write instead of up to four.
-    private func writeBody(_ part: ByteBuffer) {
-        switch framing {
-        case .contentLength, .closeDelimited:
-            if part.readableBytes <= Self.coalescedPartLimit, var out = pendingOutput {
-                pendingOutput = nil
-                out.writeImmutableBuffer(part)
-                write(out)
-            } else {
-                writePendingOutput()
-                write(part)
-            }
-        case .chunked:
-            guard part.readableBytes > 0 else { return }
-            if part.readableBytes <= Self.coalescedPartLimit {
-                var out = pendingOutput ?? context.channel.allocator.buffer(capacity: part.readableBytes + 24)
-                pendingOutput = nil
-                out.writeString(String(part.readableBytes, radix: 16))
-                out.writeStaticString("\r\n")
-                out.writeImmutableBuffer(part)
-                out.writeStaticString("\r\n")
-                write(out)
-            } else {
-                writePendingOutput()
-                write(ClientResponseWriter.chunkHeader(size: part.readableBytes, allocator: context.channel.allocator))
-                write(part)
-                write(ClientResponseWriter.chunkTrailer)
-            }
-        case .noBody:
-            break
-        }
-    }
-
-    /// Ends the relayed body and flushes.
-    private func endBody() {
-        if framing == .chunked {
-            if var out = pendingOutput {
-                pendingOutput = nil
-                out.writeImmutableBuffer(ClientResponseWriter.lastChunk)
-                write(out)
-            } else {
-                write(ClientResponseWriter.lastChunk)
-            }
-        } else {
-            writePendingOutput()
-        }
-        context.flush()
-    }
-
-    /// Writes the response head if it is still waiting for body bytes.
-    private func writePendingOutput() {
-        if let out = pendingOutput {
-            pendingOutput = nil
-            write(out)
-        }
-    }
-
-    private func write(_ bytes: ByteBuffer) {
-        context.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
-    }
-
-    /// Whether the client connection stays open after this answer (a body delimited by closing
-    /// the connection ends it).
-    private var keepsConnection: Bool {
-        keepAlive && framing != .closeDelimited
+        onFinish(request.keepAlive)
     }
 
     // MARK: - Request log and metrics
 
     /// Counts the finished request and hands its record to the request log (once per request).
-    private func conclude(status: Int, servedBy attempt: Attempt?, error: String?) {
-        guard !completed else { return }
-        completed = true
-        let error = error ?? (status >= 400 ? "upstream answered HTTP \(status)" : nil)
-        let now = NIODeadline.now()
-        let total = now - receivedAt
-        var attempts = failures.map {
-            RequestRecord.Attempt(account: $0.accountID, outcome: $0.outcome, status: $0.status, durationMs: $0.durationMs)
-        }
-        if let attempt {
-            let elapsed = now - attempt.startedAt
-            let outcome = relayedOutcome ?? "ok"
-            attempts.append(
-                RequestRecord.Attempt(
-                    account: attempt.accountID, outcome: outcome, status: status, durationMs: Self.milliseconds(elapsed)))
-            routing.metrics.countAttempt(route: route.name, account: attempt.accountID, outcome: outcome, nanoseconds: elapsed.nanoseconds)
-        }
-        routing.metrics.countRequest(
-            route: route.name, model: modelIsUnserved ? "other" : requestedModel, status: status, nanoseconds: total.nanoseconds)
-
-        let settings = routing.settings.requestLog
-        guard settings.enabled else { return }
-        var record = RequestRecord(
-            id: routing.makeRequestID(), time: startedAt, kind: .proxy, clientKey: clientKey,
-            wireProtocol: route.provider.rawValue, route: route.name, model: requestedModel, mappedModel: model, group: group,
-            account: attempt?.accountID, attempts: attempts, status: status, durationMs: Self.milliseconds(total),
-            ttfbMs: firstByteAt.map { Self.milliseconds($0 - receivedAt) }, stream: isStream,
-            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, error: error)
-        if settings.includeBodies {
-            record.requestBody = Self.text(body)
-            record.responseBody = loggedResponse.map(Self.text)
-        }
+    private func conclude(status: Int, servedBy account: String?, outcome: AttemptOutcome?, error: String?) {
+        guard let record = report.conclude(
+            status: status, servedBy: account, outcome: outcome, error: error, routing: routing)
+        else { return }
         routing.log(record)
-    }
-
-    /// Keeps up to ``loggedBodyLimit`` bytes of the answer for the request log.
-    private func keepForLog(_ part: ByteBuffer) {
-        guard var kept = loggedResponse, kept.readableBytes < Self.loggedBodyLimit else { return }
-        loggedResponse = nil  // unique while appending
-        var slice = part.getSlice(at: part.readerIndex, length: min(part.readableBytes, Self.loggedBodyLimit - kept.readableBytes))!
-        kept.writeBuffer(&slice)
-        loggedResponse = kept
-    }
-
-    private static func text(_ buffer: ByteBuffer) -> String {
-        String(decoding: buffer.readableBytesView.prefix(loggedBodyLimit), as: UTF8.self)
-    }
-
-    private static func milliseconds(_ amount: TimeAmount) -> Double {
-        Double(amount.nanoseconds) / 1_000_000
     }
 }

@@ -41,6 +41,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     private struct Pending {
         var head: ParsedRequestHead
         var route: ProxyRoute?
+        /// The model named in the path (Gemini routes, `GET /v1/models/{id}`), percent-decoded.
+        var pathModel: String?
         var body: ByteBuffer?
         /// An error decided before the body was read; answered once the body is consumed.
         var rejection: Rejection?
@@ -127,7 +129,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
                 error.isHeadTooLarge
                 ? Rejection(status: .requestHeaderFieldsTooLarge, kind: .requestTooLarge, message: "malformed HTTP request: \(error)")
                 : Rejection(status: .badRequest, kind: .invalidRequest, message: "malformed HTTP request: \(error)")
-            reject(rejection, pending: pending, anthropic: pending.map(Self.usesAnthropicErrors) ?? false, keepAlive: false, context: context)
+            reject(rejection, pending: pending, dialect: pending.map(Self.errorDialect) ?? .openai, keepAlive: false, context: context)
         }
     }
 
@@ -181,8 +183,11 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
 
     private func begin(_ head: ParsedRequestHead, context: ChannelHandlerContext) -> Pending {
         let path = head.uri[..<(head.uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? head.uri.endIndex)]
-        let route = ProxyRoute(method: head.method.rawValue, path: path)
-        var pending = Pending(head: head, route: route, body: nil, rejection: nil, receivedAt: .now())
+        let match = ProxyRoute.match(method: head.method.rawValue, path: path)
+        let route = match?.route
+        var pending = Pending(
+            head: head, route: route, pathModel: match?.pathModel.map(Self.percentDecoded), body: nil, rejection: nil,
+            receivedAt: .now())
         guard let route else {
             pending.rejection =
                 ProxyRoute.pathExists(path)
@@ -193,7 +198,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         let settings = routing(context).settings
         if route != .health && !(route == .metrics && settings.metricsArePublic) && !settings.authenticator.isOpen {
             let key = ClientKeyAuthenticator.presentedKey(
-                authorization: head.fields.first(name: "authorization"), apiKey: head.fields.first(name: "x-api-key"))
+                authorization: head.fields.first(name: "authorization"),
+                apiKey: head.fields.first(name: "x-api-key") ?? head.fields.first(name: "x-goog-api-key"))
             pending.clientKeyIndex = key.flatMap { settings.authenticator.matchingIndex($0) }
             if pending.clientKeyIndex == nil {
                 pending.rejection = Rejection(
@@ -215,9 +221,9 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
 
     private func finish(_ pending: Pending, context: ChannelHandlerContext) {
         let keepAlive = pending.head.isKeepAlive
-        let anthropic = Self.usesAnthropicErrors(pending)
+        let dialect = Self.errorDialect(pending)
         if let rejection = pending.rejection {
-            reject(rejection, pending: pending, anthropic: anthropic, keepAlive: keepAlive, context: context)
+            reject(rejection, pending: pending, dialect: dialect, keepAlive: keepAlive, context: context)
             return
         }
         guard let route = pending.route else { return }
@@ -225,9 +231,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         case .health:
             countLocalAnswer(pending, status: .ok, context: context)
             respond(context: context, status: .ok, body: Array(#"{"status":"ok"}"#.utf8), keepAlive: keepAlive)
-        case .models:
-            countLocalAnswer(pending, status: .ok, context: context)
-            respond(context: context, status: .ok, body: modelList(context: context), keepAlive: keepAlive)
+        case .models, .model, .geminiModels, .geminiModel:
+            answerModelList(route: route, pending: pending, keepAlive: keepAlive, context: context)
         case .metrics:
             countLocalAnswer(pending, status: .ok, context: context)
             let coordinator = self.coordinator
@@ -238,36 +243,42 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
                     contentType: "text/plain; version=0.0.4; charset=utf-8")
             }
         default:
-            startExchange(route: route, pending: pending, anthropic: anthropic, keepAlive: keepAlive, context: context)
+            startExchange(route: route, pending: pending, dialect: dialect, keepAlive: keepAlive, context: context)
         }
     }
 
-    private func startExchange(route: ProxyRoute, pending: Pending, anthropic: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func startExchange(route: ProxyRoute, pending: Pending, dialect: WireProtocol, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard let operation = route.operation else { return }
         let routing = self.routing(context)
         var body = pending.body ?? context.channel.allocator.buffer(capacity: 0)
-        let scan = body.withUnsafeReadableBytes { ModelFieldScanner.scan($0) }
         let requestedModel: String
         let model: String
-        switch scan {
-        case .success(let match):
-            requestedModel = match.model
-            model = routing.settings.modelAliases[match.model] ?? match.model
-            if model != requestedModel {
-                body = Self.replacingModel(in: body, range: match.valueRange, with: model, allocator: context.channel.allocator)
+        if route.modelInPath {
+            requestedModel = pending.pathModel ?? ""
+            model = routing.settings.modelAliases[requestedModel] ?? requestedModel
+        } else {
+            let scan = body.withUnsafeReadableBytes { ModelFieldScanner.scan($0) }
+            switch scan {
+            case .success(let match):
+                requestedModel = match.model
+                model = routing.settings.modelAliases[match.model] ?? match.model
+                if model != requestedModel {
+                    body = Self.replacingModel(in: body, range: match.valueRange, with: model, allocator: context.channel.allocator)
+                }
+            case .failure(let failure):
+                reject(
+                    Rejection(status: .badRequest, kind: .invalidRequest, message: failure.description), pending: pending,
+                    dialect: dialect, keepAlive: keepAlive, context: context)
+                return
             }
-        case .failure(let failure):
-            reject(
-                Rejection(status: .badRequest, kind: .invalidRequest, message: failure.description), pending: pending,
-                anthropic: anthropic, keepAlive: keepAlive, context: context)
-            return
         }
         routing.counters.requests += 1
+        let request = ProxiedRequest(
+            route: route, operation: operation, head: pending.head, body: body, model: model, requestedModel: requestedModel,
+            group: routing.settings.normalizer.group(for: model), streamByPath: route.streamsByPath, keepAlive: keepAlive,
+            receivedAt: pending.receivedAt, clientKey: pending.clientKeyIndex.map { routing.settings.clientKeyNames[$0] })
         let exchange = ProxyExchange(
-            context: context, routing: routing, coordinator: coordinator, hooks: hooks, route: route,
-            head: pending.head, body: body, model: model, requestedModel: requestedModel,
-            group: routing.settings.normalizer.group(for: model),
-            keepAlive: keepAlive, receivedAt: pending.receivedAt,
-            clientKey: pending.clientKeyIndex.map { routing.settings.clientKeyNames[$0] }
+            context: context, routing: routing, coordinator: coordinator, hooks: hooks, request: request
         ) { [weak self] keepAlive in
             self?.responseFinished(context: context, keepAlive: keepAlive)
         }
@@ -288,30 +299,69 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         return rewritten
     }
 
-    private func modelList(context: ChannelHandlerContext) -> [UInt8] {
-        let routing = self.routing(context)
-        let selector = routing.selector
-        var served = Set(selector.modelsServed(provider: .openai) + selector.modelsServed(provider: .anthropic))
-        for (alias, mapped) in routing.settings.modelAliases where served.contains(mapped) {
-            served.insert(alias)
+    /// The model list routes: `GET /v1/models`, `/v1/models/{id}`, and Gemini's `/v1beta/models`,
+    /// `/v1beta/models/{model}` — every model some usable account lists, whatever its provider
+    /// (the proxy translates between protocols), plus the aliases that map to one.
+    private func answerModelList(route: ProxyRoute, pending: Pending, keepAlive: Bool, context: ChannelHandlerContext) {
+        let served = routing(context).servedModels()
+        let body: [UInt8]
+        switch route {
+        case .models:
+            body = ModelListBody.openAIList(served)
+        case .geminiModels:
+            body = ModelListBody.geminiList(served)
+        default:
+            var id = pending.pathModel ?? ""
+            if route == .geminiModel, id.hasPrefix("models/") { id.removeFirst("models/".count) }
+            guard served.contains(id) || routing(context).selector.pool.servesAnyModel else {
+                let failure = ClientFailure.modelNotFound(id, served: served)
+                countLocalAnswer(pending, status: .notFound, context: context)
+                respond(
+                    context: context, status: .notFound, body: failure.body(dialect: route.clientProtocol), keepAlive: keepAlive)
+                return
+            }
+            body = route == .model ? ModelListBody.openAIModel(id) : ModelListBody.geminiModel(id)
         }
-        let names = served.sorted()
-        let data = names.map { #"{"id":"\#(ClientErrorBody.escape($0))","object":"model","owned_by":"quota-proxy"}"# }
-        return Array(#"{"object":"list","data":[\#(data.joined(separator: ","))]}"#.utf8)
+        countLocalAnswer(pending, status: .ok, context: context)
+        respond(context: context, status: .ok, body: body, keepAlive: keepAlive)
     }
 
-    /// Whether errors for this request take Anthropic's shape (its route, or its path when unrouted).
-    private static func usesAnthropicErrors(_ pending: Pending) -> Bool {
-        pending.route?.usesAnthropicErrors ?? pending.head.uri.hasPrefix("/v1/messages")
+    /// The protocol errors for this request are written in (its route's, or guessed from its path
+    /// when no route matched).
+    private static func errorDialect(_ pending: Pending) -> WireProtocol {
+        if let route = pending.route { return route.clientProtocol }
+        if pending.head.uri.hasPrefix("/v1/messages") { return .anthropic }
+        if pending.head.uri.hasPrefix("/v1beta/") { return .gemini }
+        return .openai
+    }
+
+    /// `%XX` sequences decoded (a model named in a path); invalid ones are kept as they are.
+    static func percentDecoded(_ text: Substring) -> String {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
+        var bytes: [UInt8] = []
+        var rest = Array(text.utf8)[...]
+        while let byte = rest.first {
+            rest = rest.dropFirst()
+            if byte == UInt8(ascii: "%"), rest.count >= 2,
+                let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                rest = rest.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Answers a request the proxy refuses itself, and counts it.
-    private func reject(_ rejection: Rejection, pending: Pending?, anthropic: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func reject(_ rejection: Rejection, pending: Pending?, dialect: WireProtocol, keepAlive: Bool, context: ChannelHandlerContext) {
         routing(context).counters.rejected += 1
         countLocalAnswer(pending, status: rejection.status, context: context)
         respond(
             context: context, status: rejection.status,
-            body: ClientErrorBody.make(rejection.kind, message: rejection.message, anthropic: anthropic), keepAlive: keepAlive)
+            body: ClientErrorBody.make(rejection.kind, message: rejection.message, dialect: dialect, status: Int(rejection.status.code)),
+            keepAlive: keepAlive)
     }
 
     /// Counts an answer the proxy gave itself (health, model list, metrics, rejections) in the metrics.

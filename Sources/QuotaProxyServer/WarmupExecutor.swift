@@ -14,17 +14,6 @@ struct WarmupExecutor: Sendable {
     /// Hands a finished warmup to the request log.
     let log: @Sendable (RequestRecord) -> Void
 
-    /// The request body of a warmup for `model` in the account's protocol.
-    static func body(provider: Provider, model: String) -> String {
-        let name = ClientErrorBody.escape(model)
-        switch provider {
-        case .openai:
-            return #"{"model":"\#(name)","messages":[{"role":"user","content":"hi"}],"max_tokens":1,"stream":false}"#
-        case .anthropic:
-            return #"{"model":"\#(name)","max_tokens":1,"messages":[{"role":"user","content":"hi"}]}"#
-        }
-    }
-
     /// Runs the warmup; the result says what the upstream answered. Throws ``ControlError`` for an
     /// unknown or unusable account and for an upstream that refused.
     func warm(accountID: String, model: String) async throws -> JSONValue {
@@ -45,6 +34,8 @@ struct WarmupExecutor: Sendable {
     /// What the request log and the metrics learn about a warmup.
     struct Report {
         var provider: Provider = .openai
+        /// The route a client of the account's protocol would have used (the request log's `route`).
+        var route = "/v1/chat/completions"
         /// Set once the upstream answered.
         var status: Int?
         var outcome = "not_sent"
@@ -59,8 +50,8 @@ struct WarmupExecutor: Sendable {
         log(
             RequestRecord(
                 id: "w-" + String(UInt64(startedAt.timeIntervalSince1970 * 1000), radix: 36) + "-" + accountID + "-" + model,
-                time: startedAt, kind: .warmup, clientKey: nil, wireProtocol: report.provider.rawValue,
-                route: report.provider == .openai ? "/v1/chat/completions" : "/v1/messages", model: model, mappedModel: model,
+                time: startedAt, kind: .warmup, clientKey: nil, wireProtocol: report.provider.wireProtocol.rawValue,
+                route: report.route, model: model, mappedModel: model,
                 group: nil, account: sent ? accountID : nil,
                 attempts: sent
                     ? [RequestRecord.Attempt(account: accountID, outcome: report.outcome, status: report.status, durationMs: milliseconds)]
@@ -75,25 +66,25 @@ struct WarmupExecutor: Sendable {
         if account.disabled {
             throw ControlError(code: .failed, message: "account \(accountID) is disabled: \(account.disabledReason ?? "no reason given")")
         }
+        let dialect = account.provider.dialect
         guard let origin = UpstreamOrigin(url: account.baseURL) else {
             throw ControlError(code: .failed, message: "account \(accountID) has an unusable base_url \(account.baseURL)")
         }
+        let apiRoot = dialect.apiRoot(basePath: origin.basePath)
+        guard let path = dialect.target(.generate, model: model, stream: false, apiRoot: apiRoot) else {
+            throw ControlError(code: .failed, message: "provider \(account.provider.rawValue) of \(accountID) cannot generate")
+        }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
-        let path: String
-        switch account.provider {
-        case .openai:
-            headers.add(name: "authorization", value: "Bearer " + account.credentials.bearerSecret)
-            path = "/v1/chat/completions"
-        case .anthropic:
-            headers.add(name: "x-api-key", value: account.credentials.bearerSecret)
-            headers.add(name: "anthropic-version", value: "2023-06-01")
-            path = "/v1/messages"
-        }
+        let credential = dialect.credentialHeader(account.credentials)
+        headers.add(name: credential.name, value: credential.value)
+        for header in dialect.defaultHeaders { headers.add(name: header.name, value: header.value) }
+        for (name, value) in account.extraHeaders.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
         let request = UpstreamRequest(
             origin: origin,
-            head: HTTPRequestHead(version: .http1_1, method: .POST, uri: origin.basePath + path, headers: headers),
-            body: ByteBuffer(string: Self.body(provider: account.provider, model: model)))
+            head: HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers),
+            body: ByteBuffer(bytes: dialect.minimalRequestBody(model: model)))
+        report.route = ProxyRoute.generateRoute(of: account.provider.wireProtocol).name
         report.provider = account.provider
         let started = ContinuousClock.now
         let response: UpstreamResponse

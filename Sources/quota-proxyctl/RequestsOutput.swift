@@ -46,7 +46,7 @@ enum RequestsOutput {
             ["time", "\(TerminalOutput.localTime(record.time, withDate: true)) (\(RequestLogTime.format(record.time)))"],
             ["kind", record.kind.rawValue],
             ["client key", record.clientKey ?? "-"],
-            ["protocol", record.wireProtocol],
+            ["protocol", record.upstreamProtocol.map { $0 == record.wireProtocol ? $0 : "\(record.wireProtocol) → \($0)" } ?? record.wireProtocol],
             ["route", record.route],
             ["model", record.model ?? "-"],
         ]

@@ -50,7 +50,7 @@ struct MonitoringTests {
         let served = try await env.chat(model: "gpt-4o-mini")
         #expect(served.status == 200)
         let unserved = try await env.chat(model: "no-such-model")
-        #expect(unserved.status == 503)
+        #expect(unserved.status == 404)
         let streamed = try await env.send(
             "/v1/chat/completions",
             body: #"{"model":"gpt-4o-mini","messages":[],"stream":true,"stream_options":{"include_usage":true}}"#)
@@ -77,7 +77,7 @@ struct MonitoringTests {
         #expect(!failover.stream && failover.error == nil)
         #expect(failover.requestBody == nil && failover.responseBody == nil, "bodies are off by default")
 
-        #expect(missing.status == 503 && missing.attempts.isEmpty && missing.account == nil)
+        #expect(missing.status == 404 && missing.attempts.isEmpty && missing.account == nil)
         #expect(missing.error?.contains("no-such-model") == true, "\(missing.error ?? "")")
 
         #expect(stream.stream && stream.status == 200 && stream.account == "acc-2-healthy")
@@ -94,7 +94,7 @@ struct MonitoringTests {
         }
 
         // The filters of the CLI work on the proxy's own log.
-        let failed = try await Self.records(env, count: 1, arguments: ["--status", "5xx"])
+        let failed = try await Self.records(env, count: 1, arguments: ["--status", "404"])
         #expect(failed.map(\.id) == [missing.id])
         let byAccount = try await Self.records(env, count: 1, arguments: ["--account", "acc-1-broken"])
         #expect(byAccount.map(\.id) == [failover.id])
@@ -131,7 +131,7 @@ struct MonitoringTests {
         let env = try await Self.start()
         #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
         #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
-        #expect(try await env.chat(model: "no-such-model").status == 503)
+        #expect(try await env.chat(model: "no-such-model").status == 404)
 
         #expect(try await env.send(.GET, "/metrics", key: nil).status == 401, "metrics need a client key by default")
         let page = try await env.send(.GET, "/metrics")
@@ -142,7 +142,7 @@ struct MonitoringTests {
         let chat = ["route": "/v1/chat/completions", "model": "gpt-4o-mini", "status": "200"]
         #expect(samples.value("quota_proxy_requests_total", chat) == 2)
         #expect(
-            samples.value("quota_proxy_requests_total", ["route": "/v1/chat/completions", "model": "other", "status": "503"]) == 1,
+            samples.value("quota_proxy_requests_total", ["route": "/v1/chat/completions", "model": "other", "status": "404"]) == 1,
             "an unserved model is labelled other")
         #expect(samples.value("quota_proxy_upstream_attempts_total", ["account": "acc-1-broken", "outcome": "rate_limited"]) == 1)
         #expect(samples.value("quota_proxy_upstream_attempts_total", ["account": "acc-2-healthy", "outcome": "ok"]) == 2)

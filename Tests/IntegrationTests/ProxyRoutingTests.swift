@@ -197,16 +197,43 @@ struct ProxyRoutingTests {
         await env.stop()
     }
 
-    @Test func modelNobodyServesIs503() async throws {
+    /// An unknown model is not an outage: 404 in the route's dialect naming the model and what is
+    /// served, so SDKs fail at once instead of retrying (issue 15).
+    @Test func modelNobodyServesIs404InTheRoutesDialect() async throws {
         let env = try await ProxyEnvironment.start(keys: [Self.key("sk-limited-00001")]) { url in
             [.simulated("limited", key: "sk-limited-00001", baseURL: url, models: ["gpt-4o-mini"])]
         }
         let answer = try await env.chat(model: "gemini-3-flash")
-        #expect(answer.status == 503)
+        #expect(answer.status == 404)
         #expect(answer.headers.first(name: "retry-after") == nil)
+        #expect(answer.json?["error"]?["code"]?.stringValue == "model_not_found")
+        let message = answer.json?["error"]?["message"]?.stringValue ?? ""
+        #expect(message.contains("gemini-3-flash") && message.contains("gpt-4o-mini"))
+        let anthropic = try await env.send(
+            .POST, "/v1/messages", body: #"{"model":"gemini-3-flash","max_tokens":5,"messages":[]}"#)
+        #expect(anthropic.status == 404)
+        #expect(anthropic.json?["error"]?["type"]?.stringValue == "not_found_error")
+        #expect(anthropic.json?["type"]?.stringValue == "error")
         let models = try await env.send(.GET, "/v1/models")
         #expect(models.status == 200)
         #expect(models.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == ["gpt-4o-mini"])
+        let one = try await env.send(.GET, "/v1/models/gpt-4o-mini")
+        #expect(one.status == 200)
+        #expect(one.json?["id"]?.stringValue == "gpt-4o-mini")
+        let unknown = try await env.send(.GET, "/v1/models/nope")
+        #expect(unknown.status == 404)
+        #expect(unknown.json?["error"]?["code"]?.stringValue == "model_not_found")
+        await env.stop()
+    }
+
+    /// Accounts that exist but are all disabled: 503, waiting will not help.
+    @Test func allAccountsDisabledIs503() async throws {
+        var disabled = Account.simulated("off", key: "sk-off-000000001", baseURL: "http://127.0.0.1:9", models: ["gpt-4o-mini"])
+        disabled.disabled = true
+        let env = try await ProxyEnvironment.start(keys: [Self.key("sk-off-000000001")]) { _ in [disabled] }
+        let answer = try await env.chat(model: "gpt-4o-mini")
+        #expect(answer.status == 503)
+        #expect(answer.headers.first(name: "retry-after") == nil)
         await env.stop()
     }
 

@@ -41,7 +41,7 @@ struct ProxyStateTests {
         let env = try await ProxyEnvironment.start(keys: [SimulatedKey(key: "sk-first-0000001"), SimulatedKey(key: "sk-second-000001")]) { url in
             [.simulated("first", key: "sk-first-0000001", baseURL: url, models: ["gpt-4o-mini"])]
         }
-        #expect(try await env.chat(model: "gemini-3-flash").status == 503)
+        #expect(try await env.chat(model: "gemini-3-flash").status == 404)
         try ProxyEnvironment.write(
             .simulated("second", key: "sk-second-000001", baseURL: env.simulatorURL, models: ["gemini-3-flash"]), to: env.statePath)
         _ = try await env.control.send("reload")
@@ -49,7 +49,7 @@ struct ProxyStateTests {
 
         // Removing the file takes the account out (found by the periodic check, no poke).
         try FileManager.default.removeItem(atPath: env.statePath + "/accounts/second.json")
-        let gone = await env.eventually { (try? await env.chat(model: "gemini-3-flash").status) == 503 }
+        let gone = await env.eventually { (try? await env.chat(model: "gemini-3-flash").status) == 404 }
         #expect(gone)
         await env.stop()
     }

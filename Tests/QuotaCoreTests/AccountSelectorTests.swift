@@ -416,7 +416,7 @@ import Testing
 
     @Test func retryAfterIsAtLeastOneSecond() {
         let report = Unavailability(
-            provider: .openai, model: "m", group: "m", primary: .init(), fallback: .init(), fallbackSkipped: false,
+            providers: [.openai], model: "m", group: "m", primary: .init(), fallback: .init(), fallbackSkipped: false,
             earliestRecovery: fixtureEpoch.addingTimeInterval(-10), willNeverRecover: false)
         #expect(report.retryAfterSeconds(now: fixtureEpoch) == 1)
     }
@@ -606,5 +606,48 @@ import Testing
         let pool = AccountPool(accounts: [], modelGroups: map)
         #expect(pool.group(ofModel: "gemini-3-pro-low") == "gemini-3-pro-high")
         #expect(pool.group(ofModel: "unknown") == "unknown")
+    }
+}
+
+/// Selection across providers (issue 16): every account that serves the model is a candidate,
+/// tiers keep their order, and within a tier the client's own protocol comes first.
+@Suite("Selection across providers")
+struct CrossProviderSelectionTests {
+    static func account(_ id: String, _ provider: Provider, _ tier: Tier = .primary) -> Account {
+        Account(id: id, provider: provider, baseURL: "https://x.example", tier: tier, credentials: .apiKey("k"), models: ["m"])
+    }
+
+    @Test func ownProtocolFirstWithinATierAndTiersKeepTheirOrder() {
+        var selector = AccountSelector(accounts: [
+            Self.account("anthropic-1", .anthropic), Self.account("openai-1", .openai),
+            Self.account("openai-fallback", .openai, .fallback), Self.account("gemini-1", .gemini),
+        ])
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        func pick(_ providers: [Provider], excluding: Set<String> = []) -> String? {
+            selector.pick(SelectionRequest(providers: providers, model: "m", excluding: excluding), cooldowns: CooldownBook(), now: now)
+                .selected?.id
+        }
+        #expect(pick([.openai, .anthropic, .gemini]) == "openai-1")
+        #expect(pick([.anthropic, .openai, .gemini]) == "anthropic-1")
+        #expect(pick([.anthropic, .openai, .gemini], excluding: ["anthropic-1"]) == "openai-1")
+        // Every primary account of every provider before the fallback tier.
+        #expect(pick([.openai, .anthropic, .gemini], excluding: ["openai-1", "anthropic-1"]) == "gemini-1")
+        #expect(pick([.openai, .anthropic, .gemini], excluding: ["openai-1", "anthropic-1", "gemini-1"]) == "openai-fallback")
+        // Only the listed providers.
+        #expect(pick([.gemini], excluding: ["gemini-1"]) == nil)
+    }
+
+    @Test func theReportCountsEveryProvider() {
+        var selector = AccountSelector(accounts: [Self.account("a", .anthropic), Self.account("o", .openai)])
+        let report = selector.pick(
+            SelectionRequest(providers: [.openai, .anthropic], model: "m", excluding: ["a", "o"]), cooldowns: CooldownBook(),
+            now: Date()
+        ).unavailability
+        #expect(report?.primary.total == 2)
+        #expect(report?.primary.alreadyTried == 2)
+        #expect(report?.servesNothing == false)
+        let unknown = selector.pick(SelectionRequest(providers: [.openai, .anthropic], model: "zzz"), cooldowns: CooldownBook(), now: Date())
+        #expect(unknown.unavailability?.servesNothing == true)
+        #expect(unknown.unavailability?.message == "No account serves zzz")
     }
 }

@@ -25,14 +25,16 @@ struct RequestLogTests {
     // MARK: - Record encoding
 
     @Test func jsonLineUsesTheSchemaKeysAndMillisecondTimes() throws {
-        let line = sampleRecord().jsonLine()
-        #expect(line.hasPrefix(#"{"id":"m3k9x2-0-17","time":"2026-11-22T16:47:00.123Z","kind":"proxy","client_key":"sk-c…1234","protocol":"openai","route":"/v1/chat/completions","model":"gpt-4o-mini","mapped_model":"gpt-4o-mini-2024","group":"gpt-4o-mini","account":"acc-2","attempts":[{"account":"acc-1","outcome":"quota_exhausted","status":429,"duration_ms":12.5},"#))
+        var record = sampleRecord()
+        record.upstreamProtocol = "anthropic"
+        let line = record.jsonLine()
+        #expect(line.hasPrefix(#"{"id":"m3k9x2-0-17","time":"2026-11-22T16:47:00.123Z","kind":"proxy","client_key":"sk-c…1234","client_protocol":"openai","upstream_protocol":"anthropic","route":"/v1/chat/completions","model":"gpt-4o-mini","mapped_model":"gpt-4o-mini-2024","group":"gpt-4o-mini","account":"acc-2","attempts":[{"account":"acc-1","outcome":"quota_exhausted","status":429,"duration_ms":12.5},"#))
         #expect(line.hasSuffix(#""status":200,"duration_ms":323.1,"ttfb_ms":120.4,"stream":true,"input_tokens":25,"output_tokens":310}"#))
         #expect(!line.contains("\n"))
         #expect(!line.contains("error") && !line.contains("request_body"), "absent optionals are left out")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(Set(object.keys) == [
-            "id", "time", "kind", "client_key", "protocol", "route", "model", "mapped_model", "group", "account", "attempts",
+            "id", "time", "kind", "client_key", "client_protocol", "upstream_protocol", "route", "model", "mapped_model", "group", "account", "attempts",
             "status", "duration_ms", "ttfb_ms", "stream", "input_tokens", "output_tokens",
         ])
     }
@@ -52,8 +54,16 @@ struct RequestLogTests {
     @Test func minimalRecordRoundTripsWithoutOptionals() throws {
         let record = RequestRecord(id: "w-1", time: sampleTime, kind: .warmup, wireProtocol: "anthropic", route: "/v1/messages", status: 502, durationMs: 0)
         let line = record.jsonLine()
-        #expect(line == #"{"id":"w-1","time":"2026-11-22T16:47:00.123Z","kind":"warmup","protocol":"anthropic","route":"/v1/messages","attempts":[],"status":502,"duration_ms":0.0,"stream":false}"#)
+        #expect(line == #"{"id":"w-1","time":"2026-11-22T16:47:00.123Z","kind":"warmup","client_protocol":"anthropic","route":"/v1/messages","attempts":[],"status":502,"duration_ms":0.0,"stream":false}"#)
         #expect(try JSONDecoder().decode(RequestRecord.self, from: Data(line.utf8)) == record)
+    }
+
+    /// Log lines written by 0.1 name the client's protocol `protocol`; they still read.
+    @Test func linesOfVersion01WithProtocolKeyStillRead() throws {
+        let line = #"{"id":"w-1","time":"2026-11-22T16:47:00.123Z","kind":"warmup","protocol":"anthropic","route":"/v1/messages","attempts":[],"status":502,"duration_ms":0.0,"stream":false}"#
+        let record = try JSONDecoder().decode(RequestRecord.self, from: Data(line.utf8))
+        #expect(record.wireProtocol == "anthropic")
+        #expect(record.upstreamProtocol == nil)
     }
 
     @Test func timesAreKeptToTheMillisecondAndParsedWithOrWithoutFraction() throws {
@@ -186,9 +196,9 @@ struct RequestLogTests {
         tricky.requestBody = "SECRET-BODY"
         let csv = RequestLogExport.csv([sampleRecord(id: "a"), tricky])
         let rows = csv.components(separatedBy: "\r\n")
-        #expect(rows[0] == "id,time,kind,client_key,protocol,route,model,mapped_model,group,account,attempts,status,duration_ms,ttfb_ms,stream,input_tokens,output_tokens,error")
-        #expect(rows[1] == "a,2026-11-22T16:47:00.123Z,proxy,sk-c…1234,openai,/v1/chat/completions,gpt-4o-mini,gpt-4o-mini-2024,gpt-4o-mini,acc-2,acc-1:quota_exhausted;acc-2:ok,200,323.1,120.4,true,25,310,")
-        #expect(rows[2] == "b,2026-11-22T16:47:00.123Z,proxy,sk-c…1234,openai,/v1/chat/completions,gpt-4o-mini,gpt-4o-mini-2024,gpt-4o-mini,acc-2,acc-1:quota_exhausted;acc-2:ok,200,323.1,,true,,310,\"upstream said \"\"slow down\"\", then\nclosed\"")
+        #expect(rows[0] == "id,time,kind,client_key,client_protocol,upstream_protocol,route,model,mapped_model,group,account,attempts,status,duration_ms,ttfb_ms,stream,input_tokens,output_tokens,error")
+        #expect(rows[1] == "a,2026-11-22T16:47:00.123Z,proxy,sk-c…1234,openai,,/v1/chat/completions,gpt-4o-mini,gpt-4o-mini-2024,gpt-4o-mini,acc-2,acc-1:quota_exhausted;acc-2:ok,200,323.1,120.4,true,25,310,")
+        #expect(rows[2] == "b,2026-11-22T16:47:00.123Z,proxy,sk-c…1234,openai,,/v1/chat/completions,gpt-4o-mini,gpt-4o-mini-2024,gpt-4o-mini,acc-2,acc-1:quota_exhausted;acc-2:ok,200,323.1,,true,,310,\"upstream said \"\"slow down\"\", then\nclosed\"")
         #expect(rows.count == 4 && rows[3].isEmpty)
         #expect(!csv.contains("SECRET-BODY"), "bodies are not exported to CSV")
         #expect(RequestLogExport.csvColumns.count == rows[0].split(separator: ",").count)

@@ -110,7 +110,7 @@ struct RequestParsingTests {
 
     @Test func routes() {
         #expect(ProxyRoute(method: "POST", path: "/v1/chat/completions") == .chatCompletions)
-        #expect(ProxyRoute(method: "POST", path: "/v1/messages")?.provider == .anthropic)
+        #expect(ProxyRoute(method: "POST", path: "/v1/messages")?.clientProtocol == .anthropic)
         #expect(ProxyRoute(method: "GET", path: "/v1/chat/completions") == nil)
         #expect(ProxyRoute.pathExists("/v1/chat/completions"))
     }

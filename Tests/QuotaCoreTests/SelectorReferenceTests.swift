@@ -34,7 +34,7 @@ private struct ReferenceSelector {
         for tier in [Tier.primary, .fallback] {
             if tier == .fallback && request.disableFallback { break }
             let candidates = accounts.indices.filter {
-                accounts[$0].provider == request.provider && accounts[$0].tier == tier && accounts[$0].serves(model: request.model)
+                accounts[$0].provider == request.providers[0] && accounts[$0].tier == tier && accounts[$0].serves(model: request.model)
             }
             let available = candidates.filter { verdict(accounts[$0], request, book, now) == .available }
             if !available.isEmpty {
@@ -49,7 +49,7 @@ private struct ReferenceSelector {
                         return l < r || (l == r && lhs > rhs)
                     }!
                 case .roundRobin:
-                    let key = "\(request.provider)-\(tier)-\(group(request))"
+                    let key = "\(request.providers[0])-\(tier)-\(group(request))"
                     let last = cursors[key] ?? -1
                     chosen = available.first { $0 > last } ?? available[0]
                     cursors[key] = chosen

@@ -20,6 +20,18 @@ public struct Account: Sendable, Equatable, Identifiable {
     public var disabled: Bool
     /// Why the account was disabled, for the operator.
     public var disabledReason: String?
+    /// Extra headers sent with every request to this account (`headers`), e.g. a `User-Agent` the
+    /// upstream requires. The project ships no vendor's client identity: operators write these.
+    public var extraHeaders: [String: String] = [:]
+    /// More base URLs tried in order after ``baseURL`` on connection errors, 5xx and 404
+    /// (`base_urls`; the first entry is ``baseURL`` when the file gives only the list).
+    public var baseURLs: [String] = []
+    /// The Code Assist project (`project_id`), discovered with `loadCodeAssist` and kept here.
+    public var projectID: String?
+
+    /// Most extra headers an account may carry, and the longest name or value.
+    public static let maximumExtraHeaders = 32
+    public static let maximumExtraHeaderBytes = 4096
 
     public init(
         id: String,
@@ -94,6 +106,49 @@ public struct Account: Sendable, Equatable, Identifiable {
         if let models, models.contains(where: \.isEmpty) {
             return "models contains an empty name"
         }
+        for url in baseURLs where !Account.isHTTPURL(url) {
+            return "base_urls entry \"\(url)\" must be an http:// or https:// URL"
+        }
+        if let problem = Self.extraHeaderProblem(extraHeaders) {
+            return problem
+        }
+        return nil
+    }
+
+    /// The base URLs in the order they are tried: ``baseURL``, then the other ``baseURLs``.
+    public var allBaseURLs: [String] {
+        var urls = [baseURL]
+        for url in baseURLs where !urls.contains(url) { urls.append(url) }
+        return urls
+    }
+
+    /// Header names the proxy or the transport set themselves, which `headers` must not override.
+    static let reservedHeaderNames: Set<String> = [
+        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+        "proxy-connection", "authorization", "x-api-key", "x-goog-api-key", "expect",
+    ]
+
+    /// Why `headers` cannot be sent, if they cannot.
+    static func extraHeaderProblem(_ headers: [String: String]) -> String? {
+        if headers.count > maximumExtraHeaders {
+            return "headers has \(headers.count) entries; at most \(maximumExtraHeaders) are allowed"
+        }
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            let isToken = !name.isEmpty && name.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            }
+            guard isToken, name.utf8.count <= maximumExtraHeaderBytes else {
+                return "headers: \"\(name.prefix(64))\" is not a valid header name"
+            }
+            if reservedHeaderNames.contains(name.lowercased()) {
+                return "headers: \(name) is set by the proxy itself (credentials and framing) and cannot be overridden"
+            }
+            guard value.utf8.count <= maximumExtraHeaderBytes, value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 })
+            else {
+                return "headers: the value of \(name) contains a line break or control character, or is too long"
+            }
+        }
         return nil
     }
 
@@ -115,6 +170,9 @@ extension Account: Codable {
         case protectedModels = "protected_models"
         case disabled
         case disabledReason = "disabled_reason"
+        case extraHeaders = "headers"
+        case baseURLs = "base_urls"
+        case projectID = "project_id"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -122,7 +180,18 @@ extension Account: Codable {
         self.id = try container.decode(String.self, forKey: .id)
         self.label = try container.decodeIfPresent(String.self, forKey: .label)
         self.provider = try container.decode(Provider.self, forKey: .provider)
-        self.baseURL = try container.decode(String.self, forKey: .baseURL)
+        let baseURLs = try container.decodeIfPresent([String].self, forKey: .baseURLs) ?? []
+        if let baseURL = try container.decodeIfPresent(String.self, forKey: .baseURL) {
+            self.baseURL = baseURL
+            self.baseURLs = baseURLs
+        } else if let first = baseURLs.first {
+            self.baseURL = first
+            self.baseURLs = Array(baseURLs.dropFirst())
+        } else {
+            throw DecodingError.keyNotFound(
+                CodingKeys.baseURL,
+                .init(codingPath: container.codingPath, debugDescription: "base_url (or a non-empty base_urls list) is required"))
+        }
         self.tier = try container.decodeIfPresent(Tier.self, forKey: .tier) ?? .primary
         self.credentials = try container.decode(AccountCredentials.self, forKey: .credentials)
         self.quotaSource = try container.decodeIfPresent(QuotaSource.self, forKey: .quotaSource) ?? .headers
@@ -131,6 +200,8 @@ extension Account: Codable {
         self.protectedModels = try container.decodeIfPresent([String].self, forKey: .protectedModels) ?? []
         self.disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
         self.disabledReason = try container.decodeIfPresent(String.self, forKey: .disabledReason)
+        self.extraHeaders = try container.decodeIfPresent([String: String].self, forKey: .extraHeaders) ?? [:]
+        self.projectID = try container.decodeIfPresent(String.self, forKey: .projectID)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -147,5 +218,8 @@ extension Account: Codable {
         try container.encode(protectedModels, forKey: .protectedModels)
         try container.encode(disabled, forKey: .disabled)
         try container.encode(disabledReason, forKey: .disabledReason)
+        if !extraHeaders.isEmpty { try container.encode(extraHeaders, forKey: .extraHeaders) }
+        if !baseURLs.isEmpty { try container.encode(baseURLs, forKey: .baseURLs) }
+        try container.encodeIfPresent(projectID, forKey: .projectID)
     }
 }

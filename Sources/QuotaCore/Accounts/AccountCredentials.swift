@@ -29,6 +29,11 @@ public struct OAuthCredentials: Sendable, Equatable {
     public var expiresAt: Date?
     /// The token endpoint the `refresh_token` grant is posted to.
     public var tokenURL: String
+    /// The OAuth client the tokens were issued to (`client_id`), sent with the `refresh_token`
+    /// grant when set (Google's token endpoint requires it). Written by the operator.
+    public var clientID: String?
+    /// The OAuth client's secret (`client_secret`), sent with `client_id`. Never logged.
+    public var clientSecret: String?
 
     public init(accessToken: String, refreshToken: String, expiresAt: Date?, tokenURL: String) {
         self.accessToken = accessToken
@@ -45,6 +50,8 @@ extension AccountCredentials: Codable {
         case refreshToken = "refresh_token"
         case expiresAt = "expires_at"
         case tokenURL = "token_url"
+        case clientID = "client_id"
+        case clientSecret = "client_secret"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -74,14 +81,15 @@ extension AccountCredentials: Codable {
         } else {
             expiresAt = nil
         }
-        self = .oauth(
-            OAuthCredentials(
-                accessToken: try container.decode(String.self, forKey: .accessToken),
-                refreshToken: try container.decode(String.self, forKey: .refreshToken),
-                expiresAt: expiresAt,
-                tokenURL: try container.decode(String.self, forKey: .tokenURL)
-            )
+        var oauth = OAuthCredentials(
+            accessToken: try container.decode(String.self, forKey: .accessToken),
+            refreshToken: try container.decode(String.self, forKey: .refreshToken),
+            expiresAt: expiresAt,
+            tokenURL: try container.decode(String.self, forKey: .tokenURL)
         )
+        oauth.clientID = try container.decodeIfPresent(String.self, forKey: .clientID)
+        oauth.clientSecret = try container.decodeIfPresent(String.self, forKey: .clientSecret)
+        self = .oauth(oauth)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -96,6 +104,8 @@ extension AccountCredentials: Codable {
                 try container.encode(Timestamp.unixSeconds(expiresAt), forKey: .expiresAt)
             }
             try container.encode(oauth.tokenURL, forKey: .tokenURL)
+            try container.encodeIfPresent(oauth.clientID, forKey: .clientID)
+            try container.encodeIfPresent(oauth.clientSecret, forKey: .clientSecret)
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 public enum RequestLogExport {
     /// The columns of ``csv(_:)``, in order.
     public static let csvColumns = [
-        "id", "time", "kind", "client_key", "protocol", "route", "model", "mapped_model", "group", "account", "attempts",
+        "id", "time", "kind", "client_key", "client_protocol", "upstream_protocol", "route", "model", "mapped_model", "group", "account", "attempts",
         "status", "duration_ms", "ttfb_ms", "stream", "input_tokens", "output_tokens", "error",
     ]
 
@@ -36,6 +36,7 @@ public enum RequestLogExport {
             record.kind.rawValue,
             record.clientKey ?? "",
             record.wireProtocol,
+            record.upstreamProtocol ?? "",
             record.route,
             record.model ?? "",
             record.mappedModel ?? "",

@@ -26,8 +26,9 @@ extension RequestRecord {
         json.key("kind")
         json.string(kind.rawValue)
         if let clientKey { json.key("client_key"); json.string(clientKey) }
-        json.key("protocol")
+        json.key("client_protocol")
         json.string(wireProtocol)
+        if let upstreamProtocol { json.key("upstream_protocol"); json.string(upstreamProtocol) }
         json.key("route")
         json.string(route)
         if let model { json.key("model"); json.string(model) }

@@ -9,7 +9,7 @@ import Foundation
 ///
 /// ```json
 /// {"id":"m3k9x2-0-17","time":"2026-11-22T16:47:00.123Z","kind":"proxy","client_key":"sk-c…1234",
-///  "protocol":"openai","route":"/v1/chat/completions","model":"gpt-4o-mini","account":"acc-2",
+///  "client_protocol":"openai","upstream_protocol":"openai","route":"/v1/chat/completions","model":"gpt-4o-mini","account":"acc-2",
 ///  "attempts":[{"account":"acc-1","outcome":"quota_exhausted","status":429,"duration_ms":12.5},
 ///              {"account":"acc-2","outcome":"ok","status":200,"duration_ms":310.2}],
 ///  "status":200,"duration_ms":323.1,"ttfb_ms":120.4,"stream":true,"input_tokens":25,"output_tokens":310}
@@ -35,8 +35,13 @@ public struct RequestRecord: Sendable, Equatable {
     public var kind: Kind
     /// The client key that authenticated the request, masked by the producer (never the key itself).
     public var clientKey: String?
-    /// The wire protocol the client spoke: `openai` or `anthropic` (JSON key `protocol`).
+    /// The protocol the client spoke: `openai`, `anthropic` or `gemini` (JSON key
+    /// `client_protocol`; log lines of 0.1 call it `protocol`).
     public var wireProtocol: String
+    /// The provider of the account that answered (or was tried last), when it differs from
+    /// nothing: `openai`, `anthropic`, `gemini`, `gemini-code-assist` (JSON key `upstream_protocol`).
+    /// A request translated between protocols has two different values here.
+    public var upstreamProtocol: String?
     /// The request path, e.g. `/v1/chat/completions`.
     public var route: String
     /// The model the client asked for.
@@ -122,7 +127,9 @@ extension RequestRecord: Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, time, kind
         case clientKey = "client_key"
-        case wireProtocol = "protocol"
+        case wireProtocol = "client_protocol"
+        case legacyProtocol = "protocol"
+        case upstreamProtocol = "upstream_protocol"
         case route, model
         case mappedModel = "mapped_model"
         case group, account, attempts, status
@@ -148,7 +155,8 @@ extension RequestRecord: Codable {
             time: time,
             kind: try container.decode(Kind.self, forKey: .kind),
             clientKey: try container.decodeIfPresent(String.self, forKey: .clientKey),
-            wireProtocol: try container.decode(String.self, forKey: .wireProtocol),
+            wireProtocol: try container.decodeIfPresent(String.self, forKey: .wireProtocol)
+                ?? container.decode(String.self, forKey: .legacyProtocol),
             route: try container.decode(String.self, forKey: .route),
             model: try container.decodeIfPresent(String.self, forKey: .model),
             mappedModel: try container.decodeIfPresent(String.self, forKey: .mappedModel),
@@ -165,6 +173,7 @@ extension RequestRecord: Codable {
             requestBody: try container.decodeIfPresent(String.self, forKey: .requestBody),
             responseBody: try container.decodeIfPresent(String.self, forKey: .responseBody)
         )
+        self.upstreamProtocol = try container.decodeIfPresent(String.self, forKey: .upstreamProtocol)
     }
 
     /// Encodes every key in the storage order; absent optionals are left out (as in the log lines).
@@ -175,6 +184,7 @@ extension RequestRecord: Codable {
         try container.encode(kind, forKey: .kind)
         try container.encodeIfPresent(clientKey, forKey: .clientKey)
         try container.encode(wireProtocol, forKey: .wireProtocol)
+        try container.encodeIfPresent(upstreamProtocol, forKey: .upstreamProtocol)
         try container.encode(route, forKey: .route)
         try container.encodeIfPresent(model, forKey: .model)
         try container.encodeIfPresent(mappedModel, forKey: .mappedModel)

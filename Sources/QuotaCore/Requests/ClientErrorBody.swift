@@ -1,12 +1,15 @@
 import Foundation
 
 /// The JSON error bodies the proxy answers clients with, in the shape their SDK expects:
-/// OpenAI `{"error":{"message","type","code"}}` or Anthropic `{"type":"error","error":{"type","message"}}`.
+/// OpenAI `{"error":{"message","type","code"}}`, Anthropic `{"type":"error","error":{"type","message"}}`
+/// or Google `{"error":{"code","message","status"}}`.
 public enum ClientErrorBody {
     public enum Kind: Sendable {
         case invalidRequest
         case authentication
         case notFound
+        /// A model no account serves (404; OpenAI code `model_not_found`).
+        case modelNotFound
         case methodNotAllowed
         case requestTooLarge
         case rateLimited
@@ -17,7 +20,7 @@ public enum ClientErrorBody {
 
         var openAIType: String {
             switch self {
-            case .invalidRequest, .notFound, .methodNotAllowed, .requestTooLarge: "invalid_request_error"
+            case .invalidRequest, .notFound, .modelNotFound, .methodNotAllowed, .requestTooLarge: "invalid_request_error"
             case .authentication: "authentication_error"
             case .rateLimited: "rate_limit_error"
             case .quotaExhausted: "insufficient_quota"
@@ -29,7 +32,7 @@ public enum ClientErrorBody {
             switch self {
             case .invalidRequest, .methodNotAllowed: "invalid_request_error"
             case .authentication: "authentication_error"
-            case .notFound: "not_found_error"
+            case .notFound, .modelNotFound: "not_found_error"
             case .requestTooLarge: "request_too_large"
             case .rateLimited, .quotaExhausted: "rate_limit_error"
             case .unavailable: "overloaded_error"
@@ -42,6 +45,7 @@ public enum ClientErrorBody {
             case .invalidRequest: "invalid_request"
             case .authentication: "invalid_api_key"
             case .notFound: "not_found"
+            case .modelNotFound: "model_not_found"
             case .methodNotAllowed: "method_not_allowed"
             case .requestTooLarge: "request_too_large"
             case .rateLimited: "rate_limited"
@@ -50,6 +54,31 @@ public enum ClientErrorBody {
             case .upstreamFailure: "upstream_error"
             case .timeout: "upstream_timeout"
             }
+        }
+
+        /// The `google.rpc.Code` name Google's APIs put in `error.status`.
+        var googleStatus: String {
+            switch self {
+            case .invalidRequest, .methodNotAllowed, .requestTooLarge: "INVALID_ARGUMENT"
+            case .authentication: "UNAUTHENTICATED"
+            case .notFound, .modelNotFound: "NOT_FOUND"
+            case .rateLimited, .quotaExhausted: "RESOURCE_EXHAUSTED"
+            case .unavailable: "UNAVAILABLE"
+            case .upstreamFailure: "INTERNAL"
+            case .timeout: "DEADLINE_EXCEEDED"
+            }
+        }
+    }
+
+    /// The body bytes for an error of `kind` with `message`, in the shape clients of `dialect`
+    /// expect; `status` is the HTTP status it is answered with (Google's shape repeats it).
+    public static func make(_ kind: Kind, message: String, dialect: WireProtocol, status: Int) -> [UInt8] {
+        switch dialect {
+        case .openai: make(kind, message: message, anthropic: false)
+        case .anthropic: make(kind, message: message, anthropic: true)
+        case .gemini:
+            Array(
+                #"{"error":{"code":\#(status),"message":"\#(escape(message))","status":"\#(kind.googleStatus)"}}"#.utf8)
         }
     }
 

@@ -3,7 +3,8 @@
 public enum HeaderForwarding {
     /// Whether a client request header stays behind: hop-by-hop headers, framing (the transport
     /// sets its own), `host`, `accept-encoding` (answers are relayed as they come) and the
-    /// client's credentials (the account's are added instead).
+    /// client's credentials (`authorization`, `x-api-key`, `x-goog-api-key`: the account's are
+    /// added instead).
     public static func dropsRequestHeader(_ name: String) -> Bool {
         HeaderName.withBytes(name) { dropsRequestHeader(bytes: $0) } ?? false
     }
@@ -18,7 +19,7 @@ public enum HeaderForwarding {
         case 9: return HeaderName.equals(bytes, "x-api-key")
         case 10: return HeaderName.equals(bytes, "connection") || HeaderName.equals(bytes, "keep-alive")
         case 13: return HeaderName.equals(bytes, "authorization")
-        case 14: return HeaderName.equals(bytes, "content-length")
+        case 14: return HeaderName.equals(bytes, "content-length") || HeaderName.equals(bytes, "x-goog-api-key")
         case 15: return HeaderName.equals(bytes, "accept-encoding")
         case 16: return HeaderName.equals(bytes, "proxy-connection")
         case 17: return HeaderName.equals(bytes, "transfer-encoding")
@@ -69,6 +70,19 @@ public enum HeaderForwarding {
     /// Whether `name` is `content-type` (any case).
     public static func isContentType(_ name: String) -> Bool {
         name.utf8.count == 12 && (HeaderName.withBytes(name) { HeaderName.equals($0, "content-type") } ?? false)
+    }
+
+    /// Whether a name in wire bytes equals `name` ignoring ASCII case (for names known only at run
+    /// time: a provider's default headers, an account's extra headers).
+    public static func nameEquals(bytes: UnsafeBufferPointer<UInt8>, _ name: String) -> Bool {
+        let other = name.utf8
+        guard bytes.count == other.count else { return false }
+        var index = 0
+        for byte in other {
+            guard HeaderName.lower(bytes[index]) == HeaderName.lower(byte) else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Whether a name in wire bytes is `anthropic-version` (any case).

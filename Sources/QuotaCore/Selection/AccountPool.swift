@@ -65,10 +65,7 @@ public struct AccountPool: Sendable {
     }
 
     static func providerOrdinal(_ provider: Provider) -> Int {
-        switch provider {
-        case .openai: 0
-        case .anthropic: 1
-        }
+        provider.ordinal
     }
 
     /// The accounts, in pool order (input order without duplicate ids). An account's index is its
@@ -227,6 +224,12 @@ public struct AccountPool: Sendable {
     public func modelsServed(provider: Provider) -> [String] {
         let ordinal = Self.providerOrdinal(provider)
         return bucketModel.indices.filter { bucketUsable[$0][ordinal] > 0 }.map { bucketModel[$0] }.sorted()
+    }
+
+    /// Whether a usable (not disabled, not forbidden) account serves any model (no `models` list),
+    /// so no model name can be called unknown.
+    public var servesAnyModel: Bool {
+        flags.contains { $0 & Self.flagServesAny != 0 && $0 & (Self.flagDisabled | Self.flagForbidden) == 0 }
     }
 
     /// The account's best known percentage for `group` (`nil` when its quota says nothing about it).

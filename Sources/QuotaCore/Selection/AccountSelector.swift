@@ -239,7 +239,7 @@ public struct AccountSelector: Sendable {
 
     /// Chooses the account for a request, or reports why none can take it.
     ///
-    /// Candidates: provider matches, serves the model (`models` nil = any), not disabled, not
+    /// Candidates: of one of the request's providers (in their order within a tier), serves the model (`models` nil = any), not disabled, not
     /// forbidden, not protected for the group (when protection is enabled), not blocked in
     /// `cooldowns` for (account, group), not in `request.excluding`. Primary accounts first; the
     /// fallback tier only when no primary account is a candidate, and never with
@@ -265,30 +265,37 @@ public struct AccountSelector: Sendable {
         var fallbackSkipped = false
         for tierIndex in 0..<2 {
             let tier: Tier = tierIndex == 0 ? .primary : .fallback
-            let lane = AccountPool.lane(request.provider, tier)
-            let total = candidateCount(lane: lane, bucket: context.bucket)
             if tier == .fallback && request.disableFallback {
-                fallback.total = total
-                fallbackSkipped = total > 0
+                for provider in request.providers {
+                    fallback.total += candidateCount(lane: AccountPool.lane(provider, tier), bucket: context.bucket)
+                }
+                fallbackSkipped = fallback.total > 0
                 break
             }
-            guard total > 0 else { continue }
-            let (found, tally) = pickInTier(
-                lane: lane, total: total, view: view, strategy: request.strategy, context: context,
-                cooldowns: cooldowns, now: now)
-            if let found {
-                return .selected(SelectedAccount(index: Int(found), id: pool.ids[Int(found)], tier: tier))
+            var counts = Unavailability.TierCounts()
+            // Within a tier, every candidate of a preferred provider before any of the next.
+            for provider in request.providers {
+                let lane = AccountPool.lane(provider, tier)
+                let total = candidateCount(lane: lane, bucket: context.bucket)
+                guard total > 0 else { continue }
+                let (found, tally) = pickInTier(
+                    lane: lane, total: total, view: view, strategy: request.strategy, context: context,
+                    cooldowns: cooldowns, now: now)
+                if let found {
+                    return .selected(SelectedAccount(index: Int(found), id: pool.ids[Int(found)], tier: tier))
+                }
+                var laneCounts = tally.counts
+                laneCounts.total = total
+                counts.add(laneCounts)
+                earliest = Tally.earlier(earliest, tally.earliest)
             }
-            var counts = tally.counts
-            counts.total = total
             if tier == .primary { primary = counts } else { fallback = counts }
-            earliest = Tally.earlier(earliest, tally.earliest)
         }
         var considered = primary
         if !fallbackSkipped { considered.add(fallback) }
         return .unavailable(
             Unavailability(
-                provider: request.provider, model: request.model, group: group,
+                providers: request.providers, model: request.model, group: group,
                 primary: primary, fallback: fallback, fallbackSkipped: fallbackSkipped,
                 earliestRecovery: earliest,
                 willNeverRecover: considered.total == considered.unusable))

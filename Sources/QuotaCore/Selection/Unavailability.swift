@@ -5,7 +5,7 @@ import Foundation
 /// `willNeverRecover` decides the status: 503 when nothing will change by waiting (no account
 /// serves the model, or all that do are disabled or forbidden), else 429 with `Retry-After`.
 public struct Unavailability: Sendable, Equatable {
-    /// Counts for one tier: every account of the request's provider and that tier that serves the
+    /// Counts for one tier: every account of the request's providers and that tier that serves the
     /// model, by the first reason it could not be used (disabled, forbidden, protected, cooling down,
     /// already tried, in that order).
     public struct TierCounts: Sendable, Equatable {
@@ -41,7 +41,8 @@ public struct Unavailability: Sendable, Equatable {
         }
     }
 
-    public var provider: Provider
+    /// The providers that were considered (the client's own first).
+    public var providers: [Provider]
     public var model: String
     public var group: String
     public var primary: TierCounts
@@ -56,10 +57,10 @@ public struct Unavailability: Sendable, Equatable {
     public var willNeverRecover: Bool
 
     public init(
-        provider: Provider, model: String, group: String, primary: TierCounts, fallback: TierCounts,
+        providers: [Provider], model: String, group: String, primary: TierCounts, fallback: TierCounts,
         fallbackSkipped: Bool, earliestRecovery: Date?, willNeverRecover: Bool
     ) {
-        self.provider = provider
+        self.providers = providers
         self.model = model
         self.group = group
         self.primary = primary
@@ -76,6 +77,12 @@ public struct Unavailability: Sendable, Equatable {
         return counts
     }
 
+    /// No account of any considered tier serves the model at all (and fallback accounts were not
+    /// merely skipped): the model is unknown here, a 404 rather than an outage.
+    public var servesNothing: Bool {
+        primary.total == 0 && fallback.total == 0
+    }
+
     /// 503 when ``willNeverRecover``, else 429.
     public var httpStatus: Int { willNeverRecover ? 503 : 429 }
 
@@ -89,15 +96,20 @@ public struct Unavailability: Sendable, Equatable {
         return considered.alreadyTried > 0 ? 1 : max(1, whenUnknown)
     }
 
+    /// `"openai "` when one provider was considered, else nothing.
+    private var providerText: String {
+        providers.count == 1 ? providers[0].rawValue + " " : ""
+    }
+
     /// The client-facing message, e.g. `No account can serve claude-sonnet-4-5 right now:
     /// 2 protected, 1 cooling down; earliest recovery 2026-11-22T18:00:00Z`.
     public var message: String {
         let counts = considered
         if counts.total == 0 {
             if fallbackSkipped {
-                return "No primary \(provider.rawValue) account serves \(model), and fallback accounts are not used (routing.disable_fallback)"
+                return "No primary \(providerText)account serves \(model), and fallback accounts are not used (routing.disable_fallback)"
             }
-            return "No \(provider.rawValue) account serves \(model)"
+            return "No \(providerText)account serves \(model)"
         }
         if willNeverRecover {
             var text = "No account can serve \(model): all \(counts.total) \(counts.total == 1 ? "account is" : "accounts are") disabled or forbidden"

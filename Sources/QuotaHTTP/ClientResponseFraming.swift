@@ -1,7 +1,7 @@
 import NIOHTTP1
 
 /// How the body of a response to the client is delimited on the wire.
-enum ClientResponseFraming {
+public enum ClientResponseFraming {
     /// The head carries `content-length`: body bytes go out as they are.
     case contentLength
     /// `transfer-encoding: chunked` (HTTP/1.1 clients, length unknown): each part becomes a chunk.
@@ -13,7 +13,7 @@ enum ClientResponseFraming {
 
     /// The framing for an answer with `status`, whether it has a `content-length`, to a client
     /// speaking `version`.
-    static func choose(status: Int, hasContentLength: Bool, clientVersion: HTTPVersion) -> ClientResponseFraming {
+    public static func choose(status: Int, hasContentLength: Bool, clientVersion: HTTPVersion) -> ClientResponseFraming {
         if (100..<200).contains(status) || status == 204 || status == 304 { return .noBody }
         if hasContentLength { return .contentLength }
         if clientVersion.major > 1 || (clientVersion.major == 1 && clientVersion.minor >= 1) { return .chunked }

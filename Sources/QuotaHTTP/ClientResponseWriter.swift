@@ -6,10 +6,10 @@ import NIOHTTP1
 /// upstream header first). Header names and values come from the proxy's own parsers
 /// (``HTTPRequestParser``, `HTTPResponseParser`: token names, no CR, LF or NUL in values) or from
 /// the proxy itself.
-enum ClientResponseWriter {
+public enum ClientResponseWriter {
     /// Starts a head: the status line. Add fields with ``addField(_:_:to:)`` and end it with
     /// ``endHead(_:)``.
-    static func startHead(status: HTTPResponseStatus, allocator: ByteBufferAllocator, capacity: Int = 256) -> ByteBuffer {
+    public static func startHead(status: HTTPResponseStatus, allocator: ByteBufferAllocator, capacity: Int = 256) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: capacity)
         if status.code == 200 {
             buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
@@ -23,19 +23,19 @@ enum ClientResponseWriter {
         return buffer
     }
 
-    static func addField(_ name: String, _ value: String, to buffer: inout ByteBuffer) {
+    public static func addField(_ name: String, _ value: String, to buffer: inout ByteBuffer) {
         buffer.writeString(name)
         buffer.writeStaticString(": ")
         buffer.writeString(value)
         buffer.writeStaticString("\r\n")
     }
 
-    static func endHead(_ buffer: inout ByteBuffer) {
+    public static func endHead(_ buffer: inout ByteBuffer) {
         buffer.writeStaticString("\r\n")
     }
 
     /// A complete response with a fixed body.
-    static func complete(
+    public static func complete(
         status: HTTPResponseStatus, contentType: String, body: [UInt8], extraHeaders: [(String, String)], close: Bool,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
@@ -50,7 +50,7 @@ enum ClientResponseWriter {
     }
 
     /// The line that opens a chunk of `size` bytes (`1a2b\r\n`).
-    static func chunkHeader(size: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+    public static func chunkHeader(size: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 18)
         buffer.writeString(String(size, radix: 16))
         buffer.writeStaticString("\r\n")
@@ -58,9 +58,9 @@ enum ClientResponseWriter {
     }
 
     /// The CRLF that closes a chunk.
-    static let chunkTrailer = ByteBuffer(string: "\r\n")
+    public static let chunkTrailer = ByteBuffer(string: "\r\n")
     /// The last chunk of a chunked body (no trailers).
-    static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
+    public static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
     /// The interim answer to `Expect: 100-continue`.
-    static let continueResponse = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
+    public static let continueResponse = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
 }
