@@ -20,6 +20,10 @@ final class LoopRouting {
     var accountsWithFailures: Set<String> = []
     /// Bumped whenever the cooldown book changes, so the flusher knows when to persist it.
     var cooldownRevision: UInt64 = 0
+    /// The credential each account had when it earned its auth-failure cooldown (a fingerprint,
+    /// never the secret): a different credential in its file (fixed key, renewed token, the
+    /// account removed and added again) ends the cooldown.
+    private var credentialsAtAuthFailure: [String: Int] = [:]
     /// When each account was last sent a request from this loop (unix seconds), for `accounts list`.
     var lastUsed: [String: Double] = [:]
     /// Request counters for `status`.
@@ -60,6 +64,10 @@ final class LoopRouting {
         self.settings = settings
         self.selector = AccountSelector(accounts: accounts, modelGroups: settings.groupTable)
         self.cooldowns = cooldowns
+        // Auth cooldowns restored from cooldowns.json apply to the credentials the files hold now.
+        for account in accounts where cooldowns.authFailureEnd(account: account.id) != nil {
+            credentialsAtAuthFailure[account.id] = Self.fingerprint(account.credentials)
+        }
     }
 
     func pick(providers: [Provider], model: String, group: String, excluding: Set<String>, now: Date) -> Selection {
@@ -129,6 +137,9 @@ final class LoopRouting {
             cooldownRevision &+= 1
         case .authFailure(let account):
             _ = cooldowns.recordAuthFailure(account: account, now: now)
+            if let current = self.account(id: account) {
+                credentialsAtAuthFailure[account] = Self.fingerprint(current.credentials)
+            }
             accountsWithFailures.insert(account)
             cooldownRevision &+= 1
         case .success(let account, let group):
@@ -146,15 +157,20 @@ final class LoopRouting {
             accountsWithFailures.remove(account)
             cooldownRevision &+= 1
         case .accountsChanged(let changes):
+            // New credentials (a fixed key, a renewed token, the account added again) end an
+            // auth-failure cooldown.
+            for account in changes.replacement ?? changes.updated {
+                guard let failed = credentialsAtAuthFailure[account.id], failed != Self.fingerprint(account.credentials) else {
+                    continue
+                }
+                credentialsAtAuthFailure[account.id] = nil
+                cooldowns.clearAuthFailure(account: account.id)
+                cooldownRevision &+= 1
+            }
             if let replacement = changes.replacement {
                 selector.replaceAccounts(replacement, modelGroups: settings.groupTable)
             } else {
                 for account in changes.updated {
-                    // New credentials (the refresher renewed a token) end an auth-failure cooldown.
-                    if let old = self.account(id: account.id), old.credentials != account.credentials {
-                        cooldowns.clearAuthFailure(account: account.id)
-                        cooldownRevision &+= 1
-                    }
                     _ = selector.update(account)
                 }
             }
@@ -165,6 +181,15 @@ final class LoopRouting {
                 selector.replaceAccounts(selector.pool.accounts, modelGroups: settings.groupTable)
             }
         }
+    }
+
+    /// A process-local fingerprint of a credential (its secret hashed with this process's random
+    /// seed): compared, never shown.
+    static func fingerprint(_ credentials: AccountCredentials) -> Int {
+        var hasher = Hasher()
+        hasher.combine(credentials.bearerSecret)
+        if case .oauth(let oauth) = credentials { hasher.combine(oauth.refreshToken) }
+        return hasher.finalize()
     }
 
     /// A request id unique across loops and restarts, e.g. `mi3xk2q1-0-1b`.

@@ -151,3 +151,36 @@ struct ProxyStateTests {
         await env.stop()
     }
 }
+
+/// Fixing a wrong key (issue 15): a changed credential ends the account's auth-failure cooldown,
+/// whether the file is edited in place or removed and added again.
+@Suite("Credential changes")
+struct CredentialChangeTests {
+    @Test func fixingAWrongKeyEndsTheAuthCooldown() async throws {
+        let good = "sk-right-key-0001"
+        let env = try await ProxyEnvironment.start(keys: [SimulatedKey(key: good)]) { url in
+            [.simulated("acc", key: "sk-wrong-key-0001", baseURL: url, models: ["gpt-4o-mini"])]
+        }
+        #expect(try await env.chat(model: "gpt-4o-mini").status != 200)
+        // The account now waits in an auth-failure cooldown.
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 429)
+
+        // Removed, then added again with the right key: served at once, no clear-cooldown.
+        try FileManager.default.removeItem(atPath: env.statePath + "/accounts/acc.json")
+        _ = try await env.control.send("reload")
+        try ProxyEnvironment.write(.simulated("acc", key: good, baseURL: env.simulatorURL, models: ["gpt-4o-mini"]), to: env.statePath)
+        _ = try await env.control.send("reload")
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+
+        // Broken again, then fixed in place.
+        try ProxyEnvironment.write(
+            .simulated("acc", key: "sk-wrong-key-0002", baseURL: env.simulatorURL, models: ["gpt-4o-mini"]), to: env.statePath)
+        _ = try await env.control.send("reload")
+        #expect(try await env.chat(model: "gpt-4o-mini").status != 200)
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 429)
+        try ProxyEnvironment.write(.simulated("acc", key: good, baseURL: env.simulatorURL, models: ["gpt-4o-mini"]), to: env.statePath)
+        _ = try await env.control.send("reload")
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+        await env.stop()
+    }
+}

@@ -250,6 +250,11 @@ public struct CooldownBook: Sendable, Equatable {
         records[account]?.groups[group]?.consecutiveExhaustions ?? 0
     }
 
+    /// When the account's auth-failure cooldown ends, if it has one.
+    public func authFailureEnd(account: String) -> Date? {
+        records[account]?.authFailedUntil
+    }
+
     /// How many auth failures in a row `account` has had (0 after a success).
     public func authFailureCount(account: String) -> Int {
         records[account]?.authFailures ?? 0
