@@ -4,13 +4,14 @@ import Prometheus
 import QuotaCore
 import Synchronization
 
-/// The proxy's Prometheus metrics (`GET /metrics`), built on swift-metrics with the swift-prometheus
-/// backend and a registry of its own.
+/// The proxy's Prometheus metrics (`GET /metrics`), on swift-prometheus with a registry of its own.
+/// Every series is registered with a name descriptor that carries its `# HELP` text
+/// (`promtool check metrics` finds nothing to complain about).
 ///
 /// Request-path metrics of low cardinality (requests by route/model/status, latency histograms by
-/// route) are swift-metrics `Counter`s and `Timer`s that each event loop creates once per label
-/// set and keeps in its ``LoopMetrics``: counting a request is an atomic add, a histogram
-/// observation an uncontended per-series lock — no registry lookup, no process-wide lock.
+/// route) are counters and histograms that each event loop creates once per label set and keeps
+/// in its ``LoopMetrics``: counting a request is an atomic add, a histogram observation an
+/// uncontended per-series lock — no registry lookup, no process-wide lock.
 /// Upstream attempts are labelled by account, and pools have tens of thousands of accounts: each
 /// loop counts them in a plain dictionary and the page adds the totals to registry counters when
 /// scraped, so a new account costs the request path a dictionary entry, not a registered series.
@@ -18,10 +19,9 @@ import Synchronization
 /// refreshed from the routing state when the page is scraped.
 final class ProxyMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
-    let factory: PrometheusMetricsFactory
     /// State gauges set by the last scrape, so series of removed accounts can be dropped.
     private let stateGauges = Mutex<[GaugeKey: Prometheus.Gauge]>([:])
-    private let warmupCounters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let warmupCounters = Mutex<[String: Prometheus.Counter]>([:])
     /// Attempt counters registered so far, with the total already added to each.
     private let exportedAttempts = Mutex<[AttemptKey: (counter: Prometheus.Counter, total: UInt64)]>([:])
     /// Model labels admitted so far; past ``modelLabelLimit`` new models are counted as `other`
@@ -48,6 +48,11 @@ final class ProxyMetrics: Sendable {
             case protectedGroup: ("protected", "", "1 for each protection group an account does not serve (Quota Protection).")
             case cooldownsActive: ("cooldowns", "active", "Accounts (or account and group pairs) cooling down, by reason.")
             case accounts: ("accounts", "", "Accounts by tier and state.")
+            case requestsTotal: ("requests", "total", "Client requests answered, by route, model and HTTP status.")
+            case requestDuration:
+                ("request_duration", "seconds", "Time from a client request to the last byte of its answer, by route.")
+            case upstreamDuration: ("upstream_duration", "seconds", "Time of each upstream attempt, by route.")
+            case warmupsTotal: ("warmups", "total", "Warmup requests sent, by outcome.")
             default: (String(name.dropFirst("quota_proxy_".count)), "", "")
             }
         return MetricNameDescriptor(namespace: "quota_proxy", metricName: metric, unitName: unit, helpText: help)
@@ -61,17 +66,12 @@ final class ProxyMetrics: Sendable {
     ]
 
     init() {
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = Self.latencyBuckets
-        self.registry = registry
-        self.factory = factory
+        registry = PrometheusCollectorRegistry()
     }
 
-    func requestCounter(route: String, model: String, status: Int) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(
-            label: Self.requestsTotal, dimensions: [("route", route), ("model", model), ("status", String(status))],
-            factory: factory)
+    func requestCounter(route: String, model: String, status: Int) -> Prometheus.Counter {
+        registry.makeCounter(
+            descriptor: Self.descriptor(Self.requestsTotal), labels: [("route", route), ("model", model), ("status", String(status))])
     }
 
     /// The label for `model`: itself while fewer than ``modelLabelLimit`` models were seen, else `other`.
@@ -84,19 +84,21 @@ final class ProxyMetrics: Sendable {
         }
     }
 
-    func requestTimer(route: String) -> CoreMetrics.Timer {
-        CoreMetrics.Timer(label: Self.requestDuration, dimensions: [("route", route)], factory: factory)
+    func requestTimer(route: String) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: Self.descriptor(Self.requestDuration), labels: [("route", route)], buckets: Self.latencyBuckets)
     }
 
-    func upstreamTimer(route: String) -> CoreMetrics.Timer {
-        CoreMetrics.Timer(label: Self.upstreamDuration, dimensions: [("route", route)], factory: factory)
+    func upstreamTimer(route: String) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: Self.descriptor(Self.upstreamDuration), labels: [("route", route)], buckets: Self.latencyBuckets)
     }
 
     /// Counts a warmup by outcome (`ok`, or the upstream error class). Warmups are rare: a lock is fine.
     func countWarmup(outcome: String) {
         let counter = warmupCounters.withLock { counters in
             if let counter = counters[outcome] { return counter }
-            let counter = CoreMetrics.Counter(label: Self.warmupsTotal, dimensions: [("outcome", outcome)], factory: factory)
+            let counter = registry.makeCounter(descriptor: Self.descriptor(Self.warmupsTotal), labels: [("outcome", outcome)])
             counters[outcome] = counter
             return counter
         }
@@ -188,11 +190,11 @@ struct AttemptKey: Hashable, Sendable {
 /// One event loop's request-path metrics (see ``ProxyMetrics``). Loop-confined.
 struct LoopMetrics {
     let shared: ProxyMetrics
-    private var requests: [RequestKey: CoreMetrics.Counter] = [:]
+    private var requests: [RequestKey: Prometheus.Counter] = [:]
     /// Attempts counted on this loop since start (exported when the page is scraped).
     private(set) var attempts: [AttemptKey: UInt64] = [:]
-    private var requestTimers: [String: CoreMetrics.Timer] = [:]
-    private var upstreamTimers: [String: CoreMetrics.Timer] = [:]
+    private var requestTimers: [String: DurationHistogram] = [:]
+    private var upstreamTimers: [String: DurationHistogram] = [:]
 
     /// Label sets cached per loop before the cache is reset (the registry keeps the series).
     static let cacheLimit = 20_000
@@ -218,18 +220,18 @@ struct LoopMetrics {
             requests[key] = counter
             counter.increment()
         }
-        Self.timer(route, in: &requestTimers, make: shared.requestTimer).recordNanoseconds(nanoseconds)
+        Self.timer(route, in: &requestTimers, make: shared.requestTimer).record(.nanoseconds(nanoseconds))
     }
 
     /// Counts one upstream attempt by outcome and records how long the upstream took.
     mutating func countAttempt(route: String, account: String, outcome: String, nanoseconds: Int64) {
         attempts[AttemptKey(account: account, outcome: outcome), default: 0] += 1
-        Self.timer(route, in: &upstreamTimers, make: shared.upstreamTimer).recordNanoseconds(nanoseconds)
+        Self.timer(route, in: &upstreamTimers, make: shared.upstreamTimer).record(.nanoseconds(nanoseconds))
     }
 
     private static func timer(
-        _ route: String, in timers: inout [String: CoreMetrics.Timer], make: (String) -> CoreMetrics.Timer
-    ) -> CoreMetrics.Timer {
+        _ route: String, in timers: inout [String: DurationHistogram], make: (String) -> DurationHistogram
+    ) -> DurationHistogram {
         if let timer = timers[route] { return timer }
         let timer = make(route)
         timers[route] = timer

@@ -41,9 +41,11 @@ public final class ProxyService: ManagedService {
         self.logger = context.logger
         self.configuration = SharedConfiguration(context.configuration)
         let configuration = context.configuration
-        if !configuration.listensOnLoopbackOnly && configuration.clientAPIKeys.contains("change-me") {
+        if configuration.clientAPIKeys.contains("change-me") {
+            // Anyone who has read the README knows this key: say so at every start, loudest off loopback.
+            let reach = configuration.listensOnLoopbackOnly ? "every local user" : "anyone who can reach \(configuration.listen.host)"
             logger.warning(
-                "listening on \(configuration.listen.host) with the placeholder client key \"change-me\"; set client_api_keys in \(context.configurationLoader.path)")
+                "the client key is the built-in placeholder \"change-me\", so \(reach) can use this proxy; set client_api_keys in \(context.configurationLoader.path) or API_TOKEN")
         }
         catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
         // One event loop per core unless listen.threads says otherwise (e.g. 1 on a small machine

@@ -272,7 +272,29 @@ public final class UpstreamConnectionPool {
         case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
             return .tlsFailure(String(describing: error), beforeResponseHead: true)
         default:
-            return .connectFailed(origin: origin, underlying: String(describing: error))
+            return .connectFailed(origin: origin, underlying: plainReason(error))
+        }
+    }
+
+    /// Why a connection could not be made, as a few plain words (`connection refused`, `the host
+    /// name could not be resolved`) rather than NIO's description of its internals.
+    static func plainReason(_ error: any Error) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            var reasons: [String] = []
+            for failure in error.connectionErrors {
+                let reason = plainReason(failure.error)
+                if !reasons.contains(reason) { reasons.append(reason) }
+            }
+            if reasons.isEmpty {
+                return error.dnsAError != nil || error.dnsAAAAError != nil
+                    ? "the host name \(error.host) could not be resolved" : "no address to connect to for \(error.host)"
+            }
+            return reasons.joined(separator: "; ")
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode)).lowercased()
+        default:
+            return String(describing: error)
         }
     }
 

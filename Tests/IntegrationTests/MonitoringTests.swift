@@ -160,7 +160,36 @@ struct MonitoringTests {
         let quota = samples.all("quota_proxy_quota_percentage").filter { $0.labels["account"] == "acc-2-healthy" }
         #expect(quota.contains { $0.labels["model"] == "gpt-4o-mini" && $0.value > 0 && $0.value <= 100 }, "live quota from headers")
         #expect(samples.value("quota_proxy_requests_total", ["route": "/metrics", "model": "", "status": "401"]) == 1)
+        // Every series has its help text.
+        for line in page.body.split(separator: "\n") where line.hasPrefix("# TYPE ") {
+            let family = line.split(separator: " ")[2]
+            #expect(page.body.contains("# HELP \(family) "), "\(family) has no # HELP")
+        }
+        try Self.promtoolAccepts(page.body)
         await env.stop()
+    }
+
+    /// `promtool check metrics` (Debian's `prometheus` package; CI installs it) finds no problem.
+    static func promtoolAccepts(_ page: String) throws {
+        guard let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: FileManager.default.isExecutableFile)
+        else {
+            Issue.record("promtool is not installed (apt-get install prometheus): the page was not checked with it")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: promtool)
+        process.arguments = ["check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(page.utf8))
+        try input.fileHandleForWriting.close()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && report.isEmpty, "promtool check metrics: \(report)")
     }
 
     @Test func metricsCanBePublic() async throws {

@@ -61,6 +61,21 @@ struct ServiceReadinessTests {
         #expect(!FileManager.default.fileExists(atPath: running.socket), "the socket is removed on exit")
     }
 
+    /// The built-in `change-me` key is said out loud at start; a real key is not mentioned.
+    @Test func placeholderClientKeyIsWarnedAbout() async throws {
+        for (config, warned) in [(#"{"listen": {"port": 0}}"#, true), (#"{"listen": {"port": 0}, "client_api_keys": ["k-123456"]}"#, false)] {
+            let running = try start("quota-proxy", socketName: "proxy.sock", config: config)
+            #expect(await running.notify.waitFor("READY=1") != nil)
+            running.process.signal(SIGTERM)
+            _ = await running.process.waitForExit()
+            let log = running.process.standardError
+            #expect(log.contains("placeholder \"change-me\"") == warned, "\(config): \(log)")
+            #expect(!log.contains("k-123456"), "a client key never reaches the log")
+            running.notify.stop()
+            running.dir.remove()
+        }
+    }
+
     @Test func sighupReloadsAndKeepsTheOldConfigurationWhenTheNewOneIsInvalid() async throws {
         let running = try start("quota-proxy", socketName: "proxy.sock")
         defer {

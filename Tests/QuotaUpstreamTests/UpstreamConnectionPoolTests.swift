@@ -326,7 +326,11 @@ struct UpstreamConnectionPoolTests {
             return
         }
         #expect(failedOrigin == origin)
-        #expect(!underlying.isEmpty)
+        // One plain sentence for operators, not NIO's wording (issue 15).
+        #expect(underlying == "connection refused")
+        let message = UpstreamError.connectFailed(origin: origin, underlying: underlying).description
+        #expect(message.hasPrefix("could not connect to upstream http://127.0.0.1:"))
+        #expect(!message.contains("NIOConnectionError") && !message.contains("errno"))
         #expect(events.count == 1)
         #expect(try await harness.counts() == (idle: 0, open: 0))
         await harness.shutdown()
