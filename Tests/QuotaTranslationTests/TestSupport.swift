@@ -47,8 +47,8 @@ func sameJSON(_ lhs: JSON, _ rhs: JSON) -> Bool {
 func expectJSON(_ actual: [UInt8], _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
     let actualValue = json(actual, sourceLocation: sourceLocation)
     let expectedValue = json(expected, sourceLocation: sourceLocation)
-    #expect(sameJSON(actualValue, expectedValue),
-            "\nactual:   \(actualValue.serialized)\nexpected: \(expectedValue.serialized)", sourceLocation: sourceLocation)
+    let equal = sameJSON(actualValue, expectedValue)
+    #expect(equal, "\nactual:   \(actualValue.serialized)\nexpected: \(expectedValue.serialized)", sourceLocation: sourceLocation)
 }
 
 /// The events of an SSE byte stream, each as (event name, data parsed as JSON or the raw text).
@@ -89,7 +89,8 @@ func expectSSE(_ actual: [UInt8], _ expected: [(name: String?, data: String)],
             Issue.record("event \(index) data is not JSON: \(record.data)", sourceLocation: sourceLocation)
             continue
         }
-        #expect(sameJSON(got, wantValue), "event \(index)\nactual:   \(got.serialized)\nexpected: \(wantValue.serialized)",
+        let equal = sameJSON(got, wantValue)
+        #expect(equal, "event \(index)\nactual:   \(got.serialized)\nexpected: \(wantValue.serialized)",
                 sourceLocation: sourceLocation)
     }
 }

@@ -1,0 +1,104 @@
+/// Request, answer and stream fixtures written after the providers' public API references.
+enum Fixtures {
+    /// An OpenAI agentic conversation: developer prompt, image, tool call and result, sampling knobs.
+    static let openAIRequest = #"""
+    {
+      "model": "gpt-4o",
+      "messages": [
+        {"role": "developer", "content": "You are a coding assistant."},
+        {"role": "user", "content": [
+          {"type": "text", "text": "What is in this image, and what's the weather in Paris?"},
+          {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "high"}}
+        ]},
+        {"role": "assistant", "content": null, "tool_calls": [
+          {"id": "call_abc", "type": "function",
+           "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\",\"unit\":\"c\"}"}}
+        ]},
+        {"role": "tool", "tool_call_id": "call_abc", "content": "{\"temp\":21.5}"},
+        {"role": "assistant", "content": "It is 21.5 °C in Paris."},
+        {"role": "user", "content": "Thanks!"}
+      ],
+      "tools": [{"type": "function", "function": {
+        "name": "get_weather", "description": "Current weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
+                       "required": ["city"], "additionalProperties": false},
+        "strict": true}}],
+      "tool_choice": "auto",
+      "parallel_tool_calls": false,
+      "max_completion_tokens": 1024,
+      "temperature": 0.7,
+      "top_p": 0.9,
+      "stop": ["\n\nEND"],
+      "stream": true,
+      "stream_options": {"include_usage": true},
+      "user": "user-123",
+      "seed": 42
+    }
+    """#
+
+    static let openAIWeatherSchema = #"{"type":"object","properties":{"city":{"type":"string"},"unit":{"type":"string","enum":["c","f"]}},"required":["city"],"additionalProperties":false}"#
+
+    /// An Anthropic conversation with extended thinking, a signed thinking block, a tool round trip
+    /// and a schema Gemini needs cleaned.
+    static let anthropicRequest = #"""
+    {
+      "model": "claude-sonnet-4-5",
+      "max_tokens": 16000,
+      "system": [{"type": "text", "text": "You are helpful.", "cache_control": {"type": "ephemeral"}},
+                 {"type": "text", "text": "Answer briefly."}],
+      "thinking": {"type": "enabled", "budget_tokens": 10000},
+      "tools": [{"name": "read_file", "description": "Read a file",
+                 "input_schema": {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+                                  "properties": {"path": {"type": "string", "minLength": 1},
+                                                 "encoding": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": "utf-8"}},
+                                  "required": ["path"], "additionalProperties": false},
+                 "cache_control": {"type": "ephemeral"}}],
+      "tool_choice": {"type": "any"},
+      "messages": [
+        {"role": "user", "content": "Show me main.swift"},
+        {"role": "assistant", "content": [
+          {"type": "thinking", "thinking": "I should read the file.", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"},
+          {"type": "text", "text": "Reading it."},
+          {"type": "tool_use", "id": "toolu_01A", "name": "read_file", "input": {"path": "main.swift"}}
+        ]},
+        {"role": "user", "content": [
+          {"type": "tool_result", "tool_use_id": "toolu_01A", "content": [{"type": "text", "text": "print(1)"}]},
+          {"type": "text", "text": "Explain it."}
+        ]}
+      ],
+      "stream": false,
+      "temperature": 1,
+      "metadata": {"user_id": "u-9"}
+    }
+    """#
+
+    static let anthropicReadFileSchema = #"{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"path":{"type":"string","minLength":1},"encoding":{"anyOf":[{"type":"string"},{"type":"null"}],"default":"utf-8"}},"required":["path"],"additionalProperties":false}"#
+
+    /// A Gemini conversation: thought signature, parallel id-less calls and their responses,
+    /// snake_case inline data, OpenAPI-style schema.
+    static let geminiRequest = #"""
+    {
+      "systemInstruction": {"parts": [{"text": "You are a weather bot."}]},
+      "contents": [
+        {"role": "user", "parts": [{"text": "Weather in Paris and Rome?"}]},
+        {"role": "model", "parts": [
+          {"text": "Let me think.", "thought": true, "thoughtSignature": "c2lnLXRob3VnaHQ="},
+          {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "c2lnLWNhbGw="},
+          {"functionCall": {"name": "get_weather", "args": {"city": "Rome"}}}
+        ]},
+        {"role": "user", "parts": [
+          {"functionResponse": {"name": "get_weather", "response": {"result": "sunny"}}},
+          {"functionResponse": {"name": "get_weather", "response": {"temp": 18}}}
+        ]},
+        {"role": "model", "parts": [{"text": "Paris is sunny; Rome is 18 °C."}]},
+        {"role": "user", "parts": [{"text": "And this picture?"}, {"inline_data": {"mime_type": "image/jpeg", "data": "/9j/4AAQ"}}]}
+      ],
+      "tools": [{"functionDeclarations": [{"name": "get_weather", "description": "Weather for a city",
+                 "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING", "nullable": true}}, "required": ["city"]}}]}],
+      "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}},
+      "generationConfig": {"temperature": 0.2, "topK": 40, "maxOutputTokens": 2048, "stopSequences": ["STOP"],
+                           "responseMimeType": "text/plain", "thinkingConfig": {"includeThoughts": true, "thinkingBudget": 4096}},
+      "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]
+    }
+    """#
+}
