@@ -102,3 +102,40 @@ enum Fixtures {
     }
     """#
 }
+
+extension Fixtures {
+    /// A Code Assist answer: a thought, a signature-only part, text, a signed id-less call.
+    static let codeAssistAnswer = #"""
+    {"response":{
+      "candidates":[{"content":{"role":"model","parts":[
+         {"text":"The user wants weather.","thought":true},
+         {"text":"","thought":true,"thoughtSignature":"VGhvdWdodFNpZw=="},
+         {"text":"Checking."},
+         {"functionCall":{"name":"get_weather","args":{"city":"Paris","days":3}},"thoughtSignature":"Q2FsbFNpZw=="}
+       ]},"finishReason":"STOP","index":0}],
+      "usageMetadata":{"promptTokenCount":120,"candidatesTokenCount":30,"totalTokenCount":200,
+                       "cachedContentTokenCount":100,"thoughtsTokenCount":50},
+      "modelVersion":"gemini-2.5-pro","responseId":"resp-77"},
+     "traceId":"t1"}
+    """#
+
+    static let anthropicAnswer = #"""
+    {"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
+     "content":[{"type":"thinking","thinking":"Need the file.","signature":"EuYBCkQYAiJA"},
+                {"type":"text","text":"Let me read it."},
+                {"type":"tool_use","id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"read_file","input":{"path":"a.txt"}}],
+     "stop_reason":"tool_use","stop_sequence":null,
+     "usage":{"input_tokens":50,"cache_creation_input_tokens":10,"cache_read_input_tokens":200,"output_tokens":70}}
+    """#
+
+    static let openAIAnswer = #"""
+    {"id":"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG","object":"chat.completion","created":1741570283,"model":"gpt-4o-2024-08-06",
+     "choices":[{"index":0,"message":{"role":"assistant","content":null,
+        "tool_calls":[{"id":"call_9pw1qnYScqvGrCH58HWCvFH6","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"Boston, MA\"}"}}],
+        "refusal":null},"logprobs":null,"finish_reason":"tool_calls"}],
+     "usage":{"prompt_tokens":82,"completion_tokens":17,"total_tokens":99,
+              "prompt_tokens_details":{"cached_tokens":64,"audio_tokens":0},
+              "completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0}},
+     "system_fingerprint":"fp_fc9f1d7035"}
+    """#
+}

@@ -137,7 +137,7 @@ enum ErrorBodies {
         case 429: "RESOURCE_EXHAUSTED"
         case 499: "CANCELLED"
         case 501: "NOT_IMPLEMENTED"
-        case 503: "UNAVAILABLE"
+        case 503, 529: "UNAVAILABLE"
         case 504: "DEADLINE_EXCEEDED"
         case 400..<500: "FAILED_PRECONDITION"
         default: "INTERNAL"
