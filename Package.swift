@@ -44,6 +44,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Translation of requests, answers, streams and error bodies between OpenAI Chat
+        /// Completions, Anthropic Messages and Gemini (incl. the Code Assist envelope): pure, bytes in,
+        /// bytes out, no dependencies.
+        .target(
+            name: "QuotaTranslation",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Adapters
 
         .target(
@@ -216,6 +224,12 @@ let package = Package(
             dependencies: ["QuotaCore"],
             swiftSettings: swiftSettings
         ),
+        /// Cost of translating typical requests, answers and streams: `swift run -c release translation-bench`.
+        .executableTarget(
+            name: "translation-bench",
+            dependencies: ["QuotaTranslation"],
+            swiftSettings: swiftSettings
+        ),
         /// Test support: hammers the state store from separate processes (crash safety, lost updates).
         .executableTarget(
             name: "quota-state-stress",
@@ -236,6 +250,11 @@ let package = Package(
         .testTarget(
             name: "QuotaCoreTests",
             dependencies: ["QuotaCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaTranslationTests",
+            dependencies: ["QuotaTranslation"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
