@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "QuotaProxyServer",
             dependencies: [
-                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime", "QuotaUpstream", "QuotaHTTP",
+                "QuotaCore", "QuotaState", "QuotaControl", "QuotaRuntime", "QuotaUpstream", "QuotaHTTP", "QuotaTranslation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

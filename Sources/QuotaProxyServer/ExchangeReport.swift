@@ -7,6 +7,8 @@ import QuotaCore
 /// `request_log.include_bodies`) the start of the answer.
 struct ExchangeReport {
     let request: ProxiedRequest
+    /// The request's id in the request log (also seeds the ids of translated answers).
+    let requestTag: String
     let startedAt = Date()
     var firstByteAt: NIODeadline?
     /// The attempts that failed, then the one that answered.
@@ -26,8 +28,9 @@ struct ExchangeReport {
     var modelIsUnserved = false
     private var completed = false
 
-    init(request: ProxiedRequest, logBodies: Bool) {
+    init(request: ProxiedRequest, requestTag: String, logBodies: Bool) {
         self.request = request
+        self.requestTag = requestTag
         self.logBodies = logBodies
     }
 
@@ -95,7 +98,7 @@ struct ExchangeReport {
         let settings = routing.settings.requestLog
         guard settings.enabled else { return nil }
         var record = RequestRecord(
-            id: routing.makeRequestID(), time: startedAt, kind: .proxy, clientKey: request.clientKey,
+            id: requestTag, time: startedAt, kind: .proxy, clientKey: request.clientKey,
             wireProtocol: request.clientProtocol.rawValue, route: request.route.name, model: request.requestedModel,
             mappedModel: request.model, group: request.group, account: account, attempts: attempts, status: status,
             durationMs: Self.milliseconds(total), ttfbMs: firstByteAt.map { Self.milliseconds($0 - request.receivedAt) },

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import QuotaCore
 import QuotaHTTP
+import QuotaTranslation
 import QuotaUpstream
 
 /// One proxied request on its client connection: carries out what its ``FailoverStateMachine``
@@ -38,6 +39,13 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private var errorComplete = false
     /// The answer being written to the client.
     private var response: ClientResponseStream?
+    /// The attempt's translation, when its account speaks another protocol than the client.
+    private var translation: AnswerTranslation?
+    /// The translated answer being relayed.
+    private var translated: TranslatedAnswer?
+    /// Translations made for this request, by provider and project (a failover to another
+    /// account of the same provider does not translate again).
+    private var translations: [String: AnswerTranslation] = [:]
     private var clientWritable: Bool
     private var report: ExchangeReport
 
@@ -56,7 +64,8 @@ final class ProxyExchange: UpstreamResponseDelegate {
             configuration: .init(
                 maxAttempts: routing.settings.maxAttempts,
                 mayMint: routing.settings.mintConfigured && !routing.settings.disableFallback))
-        self.report = ExchangeReport(request: request, logBodies: routing.settings.requestLog.includeBodies)
+        self.report = ExchangeReport(
+            request: request, requestTag: routing.makeRequestID(), logBodies: routing.settings.requestLog.includeBodies)
     }
 
     func start() {
@@ -69,7 +78,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         switch action {
         case .select(let excluding):
             let selection = routing.pick(
-                providers: Self.candidateProviders(for: request), model: request.model, group: request.group,
+                providers: Self.candidateProviders(for: request, translation: routing.settings.translation), model: request.model, group: request.group,
                 excluding: excluding, now: Date())
             perform(machine.selected(selection))
         case .send(let attempt):
@@ -94,6 +103,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
             upstream?.cancel()
             upstream = nil
             inspectedPrefix = nil
+            translated = nil
             record(failure)
             perform(machine.retry())
         case .respond(let answer):
@@ -122,9 +132,18 @@ final class ProxyExchange: UpstreamResponseDelegate {
         }
     }
 
-    /// Every provider that can serve the request, the client's own protocol first.
-    static func candidateProviders(for request: ProxiedRequest) -> [Provider] {
-        request.clientProtocol.nativeProviders
+    /// Every provider that can serve the request, the client's own protocol first; the others
+    /// (reached through translation) only for operations that exist in their protocol, and not
+    /// with `routing.translation` off.
+    static func candidateProviders(for request: ProxiedRequest, translation: Bool) -> [Provider] {
+        let native = request.clientProtocol.nativeProviders
+        guard translation, request.operation.isTranslatable else { return native }
+        var providers = native
+        for provider in Provider.allCases where !providers.contains(provider) {
+            if request.operation == .countTokens && provider.wireProtocol == .openai { continue }
+            providers.append(provider)
+        }
+        return providers
     }
 
     private func send(_ attempt: FailoverStateMachine.Attempt) {
@@ -133,14 +152,22 @@ final class ProxyExchange: UpstreamResponseDelegate {
         report.attemptStarted(provider: account.provider)
         provider = account.provider
         let dialect = account.provider.dialect
+        do {
+            translation = try translation(for: account)
+        } catch {
+            perform(machine.requestNotSendable(AnswerTranslation.clientFailure(error)))
+            return
+        }
         let upstreamRequest: UpstreamRequest
         do throws(UpstreamCallBuilder.Failure) {
             guard let endpoint = routing.endpoint(of: account, dialect: dialect) else {
                 throw UpstreamCallBuilder.Failure.unusableBaseURL(account.baseURL)
             }
             upstreamRequest = try UpstreamCallBuilder.build(
-                request, account: account, dialect: dialect, endpoint: endpoint, body: request.body,
-                stream: request.streamByPath, native: true, allocator: context.channel.allocator)
+                request, account: account, dialect: dialect, endpoint: endpoint,
+                body: translation.map { ByteBuffer(bytes: $0.body) } ?? request.body,
+                stream: translation?.upstreamStreams ?? request.streamByPath, native: translation == nil,
+                allocator: context.channel.allocator)
         } catch {
             perform(machine.upstreamFailed(.serviceError, detail: error.description))
             return
@@ -150,6 +177,21 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if machine.currentAttempt == attempt {
             upstream = exchange
         }
+    }
+
+    /// The translation for an account of another protocol (`nil` for the client's own), made once
+    /// per provider and project.
+    private func translation(for account: Account) throws(TranslationError) -> AnswerTranslation? {
+        guard account.provider.wireProtocol != request.clientProtocol || account.provider.dialect.usesCodeAssistEnvelope else {
+            return nil
+        }
+        let key = account.provider.rawValue + "/" + (account.projectID ?? "")
+        if let made = translations[key] { return made }
+        let made = try AnswerTranslation.make(
+            for: request, provider: account.provider, project: account.projectID, requestID: report.requestTag,
+            now: report.startedAt.timeIntervalSince1970)
+        translations[key] = made
+        return made
     }
 
     // MARK: - UpstreamResponseDelegate
@@ -162,7 +204,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     func upstreamDidReceiveBodyPart(_ part: ByteBuffer) {
-        if response != nil {
+        if translated != nil {
+            relayTranslated(part)
+        } else if response != nil {
             report.observeBody(part)
             writeBody(part)  // flushed once per upstream read (upstreamDidReadComplete)
         } else if var prefix = errorPrefix {
@@ -231,6 +275,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
         guard let head = answerHead else { return }
         report.firstByteAt = .now()
         let status = Int(head.status.code)
+        if let translation {
+            startTranslatedRelay(translation, status: status)
+            return
+        }
         var out = ClientResponseWriter.startHead(
             status: head.status, allocator: context.channel.allocator, capacity: 64 + head.fields.count * 48)
         var hasContentLength = false
@@ -262,14 +310,50 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if !clientWritable { upstream?.pauseReading() }
     }
 
+    /// A translated answer: streamed ones get their head now (the client's content type, chunked),
+    /// whole ones and errors are written complete at the end.
+    private func startTranslatedRelay(_ translation: AnswerTranslation, status: Int) {
+        let answer = TranslatedAnswer(translation: translation, status: status)
+        translated = answer
+        let streams = translation.mode == .stream && !answer.isError
+        report.answerStarted(status: status, isStream: streams)
+        guard streams else { return }
+        var out = ClientResponseWriter.startHead(
+            status: HTTPResponseStatus(statusCode: status), allocator: context.channel.allocator, capacity: 160)
+        ClientResponseWriter.addField("content-type", translation.exchange.clientContentType, to: &out)
+        ClientResponseWriter.addField("cache-control", "no-cache", to: &out)
+        let framing = ClientResponseFraming.choose(status: status, hasContentLength: false, clientVersion: request.head.version)
+        if framing == .chunked { out.writeStaticString("transfer-encoding: chunked\r\n") }
+        if !keepsConnection(framing) { out.writeStaticString("connection: close\r\n") }
+        ClientResponseWriter.endHead(&out)
+        response = ClientResponseStream(head: out, framing: framing, allocator: context.channel.allocator)
+        if !clientWritable { upstream?.pauseReading() }
+    }
+
+    /// A part of a translated answer: translated events go out as they are complete.
+    private func relayTranslated(_ part: ByteBuffer) {
+        guard var answer = translated else { return }
+        translated = nil  // unique while feeding
+        let out = answer.feed(part)
+        translated = answer
+        guard !out.isEmpty else { return }
+        let bytes = ByteBuffer(bytes: out)
+        report.observeBody(bytes)
+        writeBody(bytes)
+    }
+
     /// The machine let a non-2xx answer through: relay what was collected, then the rest.
     private func relayInspectedError(_ attempt: FailoverStateMachine.Attempt) {
         let prefix = inspectedPrefix
         inspectedPrefix = nil
         startRelay(attempt)
         if let prefix {
-            report.observeBody(prefix)
-            writeBody(prefix)
+            if translated != nil {
+                relayTranslated(prefix)
+            } else {
+                report.observeBody(prefix)
+                writeBody(prefix)
+            }
         }
         if errorComplete {
             perform(machine.upstreamFinished())
@@ -290,6 +374,25 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     private func finishRelay(_ attempt: FailoverStateMachine.Attempt) {
+        var status = Int(answerHead?.status.code ?? 200)
+        var translationError: String?
+        if var answer = translated {
+            translated = nil
+            let end = answer.finish()
+            translationError = end.failure.map { "translating the answer: \($0.message)" }
+            let bytes = ByteBuffer(bytes: end.body)
+            report.observeBody(bytes)
+            if response != nil {
+                writeBody(bytes)
+            } else {
+                // A whole translated answer (or error): one complete response with its length.
+                status = end.status
+                let out = ClientResponseWriter.complete(
+                    status: HTTPResponseStatus(statusCode: status), contentType: "application/json", body: end.body,
+                    extraHeaders: [], close: !request.keepAlive, allocator: context.channel.allocator)
+                write(out)
+            }
+        }
         let framing = response?.framing ?? .contentLength
         response?.finish(write: write)
         response = nil
@@ -298,7 +401,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if routing.accountsWithFailures.contains(attempt.accountID) {
             coordinator.broadcast(.success(account: attempt.accountID, group: request.group), from: context.eventLoop)
         }
-        conclude(status: Int(answerHead?.status.code ?? 200), servedBy: attempt.accountID, outcome: nil, error: nil)
+        conclude(status: status, servedBy: attempt.accountID, outcome: nil, error: translationError)
         onFinish(keepsConnection(framing))
     }
 

@@ -14,6 +14,8 @@ struct RoutingSettings: Sendable {
     var strategy: QuotaProxyConfiguration.RoutingStrategy
     var maxAttempts: Int
     var disableFallback: Bool
+    /// `routing.translation`: accounts of other protocols serve a client through translation.
+    var translation: Bool
     var protection: QuotaProxyConfiguration.QuotaProtection
     var normalizer: ModelGroupNormalizer
     var protectionMatcher: ModelMatcher
@@ -32,6 +34,7 @@ struct RoutingSettings: Sendable {
         strategy = configuration.routing.strategy
         maxAttempts = configuration.routing.maxAttempts
         disableFallback = configuration.routing.disableFallback
+        translation = configuration.routing.translation
         protection = configuration.quotaProtection
         normalizer = ModelGroupNormalizer(configuration: configuration)
         protectionMatcher = ModelMatcher(monitoredModels: configuration.quotaProtection.monitoredModels, normalizer: normalizer)

@@ -24,6 +24,9 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         public var strategy: RoutingStrategy = .roundRobin
         public var maxAttempts: Int = 3
         public var disableFallback: Bool = false
+        /// Serve a client from accounts of another protocol (OpenAI ↔ Anthropic ↔ Gemini) by
+        /// translating requests and answers; off: only accounts of the client's own protocol.
+        public var translation: Bool = true
         public init() {}
     }
 

@@ -67,6 +67,8 @@ extension FailoverStateMachine.LocalAnswer {
             }
             return ClientFailure(
                 status: report.httpStatus, kind: .rateLimited, message: message, retryAfterSeconds: report.retryAfterSeconds(now: now))
+        case .rejected(let failure):
+            return failure
         case .attemptsExhausted(let failures):
             let list = failures.map { "\($0.accountID): \($0.outcome.rawValue) (\($0.detail))" }.joined(separator: "; ")
             let recovery = failures.compactMap { blockedUntil($0.accountID) }.min()

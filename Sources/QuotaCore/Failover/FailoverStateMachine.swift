@@ -80,6 +80,9 @@ public struct FailoverStateMachine: Sendable {
         case unavailable(Unavailability, failures: [Failure])
         /// `maxAttempts` accounts were tried, or every candidate failed with a service error.
         case attemptsExhausted(failures: [Failure])
+        /// The request cannot be sent to the chosen account's protocol (a field with no counterpart
+        /// there): the client's request is at fault, whatever account is tried.
+        case rejected(ClientFailure)
     }
 
     /// What the caller must do next.
@@ -234,6 +237,14 @@ public struct FailoverStateMachine: Sendable {
         case .idle, .selecting, .minting, .failedOver, .finished:
             return .none
         }
+    }
+
+    /// The request could not be written for the attempt's account (translation refused a field):
+    /// answer the client with `failure` instead of sending anything.
+    public mutating func requestNotSendable(_ failure: ClientFailure) -> Action {
+        guard case .awaitingHead = state else { return .none }
+        state = .finished
+        return .respond(.rejected(failure))
     }
 
     /// After a ``Action/failOver(_:)`` was carried out: the next account, or the final answer.
