@@ -98,6 +98,11 @@ struct GeminiAnswer: Sendable {
     static func thinks(request: GeminiRequest, model: String) -> Bool {
         if let budget = request.thinkingBudget { return budget != 0 }
         if request.thinkingLevel != nil { return true }
+        return thinksByDefault(model: model)
+    }
+
+    /// Whether `model` thinks when the request does not say.
+    static func thinksByDefault(model: String) -> Bool {
         if model.contains("thinking") || model.hasPrefix("gemini-3") { return true }
         return model.hasPrefix("gemini-2.5") && !model.contains("lite")
     }

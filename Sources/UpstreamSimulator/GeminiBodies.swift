@@ -117,7 +117,7 @@ enum GeminiBodies {
             "maxTemperature": 2,
             "topP": 0.95,
             "topK": 64,
-            "thinking": .bool(GeminiAnswer.thinks(request: GeminiRequest([:])!, model: name)),
+            "thinking": .bool(GeminiAnswer.thinksByDefault(model: name)),
         ]
     }
 }
