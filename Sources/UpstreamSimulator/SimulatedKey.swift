@@ -5,7 +5,7 @@ import Foundation
 /// JSON:
 /// ```json
 /// {"key": "sk-a", "models": {"gpt-4o-mini": {"limit": 100, "remaining": 100, "reset_seconds": 3600}},
-///  "strict_models": false, "forbidden": false, "fault": {"mode": "none"}}
+///  "strict_models": false, "forbidden": false, "fault": {"mode": "none"}, "project": "proj-a"}
 /// ```
 /// Models not listed in `models` are served as unlimited (limit 1000, remaining 1000, not
 /// decremented) unless `strict_models` is true, in which case they get 404 `model_not_found`.
@@ -20,14 +20,22 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
     public var strictModels: Bool
     /// The quota endpoints answer 403 for this key (an account the upstream has banned).
     public var forbidden: Bool
+    /// The Code Assist project of this account: `loadCodeAssist` answers it as
+    /// `cloudaicompanionProject`, and Code Assist model calls must name it. Absent: no project is
+    /// answered and any is accepted.
+    public var project: String?
 
     /// Creates a key.
-    public init(key: String, models: [String: ModelQuota] = [:], fault: Fault? = nil, strictModels: Bool = false, forbidden: Bool = false) {
+    public init(
+        key: String, models: [String: ModelQuota] = [:], fault: Fault? = nil, strictModels: Bool = false, forbidden: Bool = false,
+        project: String? = nil
+    ) {
         self.key = key
         self.models = models
         self.fault = fault
         self.strictModels = strictModels
         self.forbidden = forbidden
+        self.project = project
     }
 
     enum CodingKeys: String, CodingKey {
@@ -36,6 +44,7 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
         case fault
         case strictModels = "strict_models"
         case forbidden
+        case project
     }
 
     /// Decodes a key; `key` may be absent (the admin API takes it from the path), every other
@@ -47,6 +56,7 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
         self.fault = try container.decodeIfPresent(Fault.self, forKey: .fault)
         self.strictModels = try container.decodeIfPresent(Bool.self, forKey: .strictModels) ?? false
         self.forbidden = try container.decodeIfPresent(Bool.self, forKey: .forbidden) ?? false
+        self.project = try container.decodeIfPresent(String.self, forKey: .project)
     }
 
     /// Checks the key string, every quota and the fault.
@@ -60,5 +70,6 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
             try quota.validate(context: "keys[\(key)].models[\(model)]")
         }
         try fault?.validate(context: "keys[\(key)].fault")
+        if let project, project.isEmpty { throw .invalidConfiguration("keys[\(key)].project must be non-empty when present") }
     }
 }

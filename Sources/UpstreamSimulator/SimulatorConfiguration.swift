@@ -14,7 +14,8 @@ import Foundation
 ///   "stream_chunk_delay_ms": 20,
 ///   "stream_chunks": 5,
 ///   "refresh_tokens": {"rt-1": {"key_template": "sk-a", "rotate": true, "expires_in": 3600}},
-///   "mint": {"models": {"gpt-4o-mini": {"limit": 20}}, "fail_count": 0, "retry_after": 3600}
+///   "mint": {"models": {"gpt-4o-mini": {"limit": 20}}, "fail_count": 0, "retry_after": 3600},
+///   "deprecated_model_ids": {"gemini-3-pro-high": "gemini-pro-agent"}
 /// }
 /// ```
 public struct SimulatorConfiguration: Codable, Sendable, Equatable {
@@ -29,6 +30,9 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
     public var refreshTokens: [String: RefreshTokenConfiguration]
     /// Anonymous mint behaviour.
     public var mint: MintConfiguration
+    /// Old model id → its replacement, answered by `fetchAvailableModels` as
+    /// `deprecatedModelIds{old: {newModelId}}`.
+    public var deprecatedModelIds: [String: String]
 
     /// Creates a configuration.
     public init(
@@ -36,13 +40,15 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
         streamChunkDelayMilliseconds: Int = 0,
         streamChunks: Int = 5,
         refreshTokens: [String: RefreshTokenConfiguration] = [:],
-        mint: MintConfiguration = MintConfiguration()
+        mint: MintConfiguration = MintConfiguration(),
+        deprecatedModelIds: [String: String] = [:]
     ) {
         self.keys = keys
         self.streamChunkDelayMilliseconds = streamChunkDelayMilliseconds
         self.streamChunks = streamChunks
         self.refreshTokens = refreshTokens
         self.mint = mint
+        self.deprecatedModelIds = deprecatedModelIds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -51,6 +57,7 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
         case streamChunks = "stream_chunks"
         case refreshTokens = "refresh_tokens"
         case mint
+        case deprecatedModelIds = "deprecated_model_ids"
     }
 
     /// Decodes a configuration; every field is optional.
@@ -61,6 +68,7 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
         self.streamChunks = try container.decodeIfPresent(Int.self, forKey: .streamChunks) ?? 5
         self.refreshTokens = try container.decodeIfPresent([String: RefreshTokenConfiguration].self, forKey: .refreshTokens) ?? [:]
         self.mint = try container.decodeIfPresent(MintConfiguration.self, forKey: .mint) ?? MintConfiguration()
+        self.deprecatedModelIds = try container.decodeIfPresent([String: String].self, forKey: .deprecatedModelIds) ?? [:]
     }
 
     /// Decodes and validates a configuration from JSON bytes.
@@ -101,6 +109,9 @@ public struct SimulatorConfiguration: Codable, Sendable, Equatable {
             guard config.expiresIn >= 0 else { throw .invalidConfiguration("refresh_tokens[\(token)].expires_in must be >= 0") }
         }
         try mint.validate()
+        for (old, new) in deprecatedModelIds where old.isEmpty || new.isEmpty {
+            throw .invalidConfiguration("deprecated_model_ids has an empty model id ('\(old)' -> '\(new)')")
+        }
     }
 
     static func validateStreaming(delay: Int, chunks: Int) throws(SimulatorError) {

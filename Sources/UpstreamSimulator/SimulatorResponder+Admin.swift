@@ -51,6 +51,8 @@ extension SimulatorResponder {
             default:
                 return Self.methodNotAllowed(method, path)
             }
+        case (_, 1, "outage"):
+            return try await handleAdminOutage(method: method, path: path, data: data)
         case (_, 2, "keys"):
             return try await handleAdminKey(method: method, path: path, key: segments[1], data: data)
         case (_, 3, "keys"):

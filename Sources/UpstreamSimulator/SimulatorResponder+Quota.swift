@@ -29,14 +29,8 @@ extension SimulatorResponder {
         }
         switch endpoint {
         case .antigravity:
-            var models: [String: JSONValue] = [:]
-            for (model, snapshot) in report {
-                models[model] = [
-                    "displayName": .string(model),
-                    "quotaInfo": ["remainingFraction": .number(snapshot.remainingFraction), "resetTime": .string(RateLimitFormatting.rfc3339(snapshot.resetAt))],
-                ]
-            }
-            return HTTPResponses.json(200, ["models": .object(models)])
+            if let denial = await codeAssistProjectDenial(key: key, body: body) { return denial }
+            return HTTPResponses.json(200, await antigravityQuotaAnswer(report: report))
         case .generic:
             let models: [JSONValue] = report.map { model, snapshot in
                 [

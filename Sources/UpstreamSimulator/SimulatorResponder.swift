@@ -26,6 +26,7 @@ struct SimulatorResponder: HTTPResponder {
             return HTTPResponses.error(.openAI, status: 413, type: "invalid_request_error", message: "request body larger than \(Self.maxBodyBytes) bytes")
         }
         do {
+            if let outage = try await outageResponse(path: path, context: context) { return outage }
             return try await route(method: method, path: path, request: request, body: body, context: context)
         } catch let error as SimulatorError {
             return HTTPResponses.error(.openAI, status: error.httpStatus, type: error.httpStatus == 404 ? "not_found_error" : "invalid_request_error", message: error.description)
@@ -65,6 +66,12 @@ struct SimulatorResponder: HTTPResponder {
         default:
             if path == "/admin" || path.hasPrefix("/admin/") {
                 return try await handleAdmin(method: method, path: path, body: body)
+            }
+            if let codeAssist = CodeAssistMethod(path: path) {
+                return try await handleCodeAssist(codeAssist, httpMethod: method, path: path, request: request, body: body, context: context)
+            }
+            if let gemini = GeminiRoute(path: path) {
+                return try await handleGemini(gemini, method: method, path: path, request: request, body: body, context: context)
             }
             return HTTPResponses.error(.openAI, status: 404, type: "invalid_request_error", message: "Unknown route \(method.rawValue) \(path)", code: "unknown_url")
         }

@@ -47,6 +47,9 @@ public actor SimulatorState {
     private var refreshTokens: [String: RefreshTokenConfiguration]
     private var mint: MintConfiguration
     private var counters = SimulatorCounters()
+    private var deprecatedModelIds: [String: String]
+    private var outage: Outage?
+    private var outageAnswers = 0
     private let now: @Sendable () -> Date
 
     /// Creates the state from a configuration, validating it first.
@@ -60,6 +63,7 @@ public actor SimulatorState {
         self.streamChunks = configuration.streamChunks
         self.refreshTokens = configuration.refreshTokens
         self.mint = configuration.mint
+        self.deprecatedModelIds = configuration.deprecatedModelIds
         let start = now()
         for key in configuration.keys {
             keys[key.key] = KeyEntry(key: key, windows: key.models.mapValues { QuotaWindow($0, startingAt: start) }, stats: KeyStats())
@@ -86,7 +90,8 @@ public actor SimulatorState {
             streamChunkDelayMilliseconds: streamChunkDelayMilliseconds,
             streamChunks: streamChunks,
             refreshTokens: refreshTokens,
-            mint: mint
+            mint: mint,
+            deprecatedModelIds: deprecatedModelIds
         )
     }
 
@@ -161,6 +166,7 @@ public actor SimulatorState {
         streamChunks = configuration.streamChunks
         refreshTokens = configuration.refreshTokens
         mint = configuration.mint
+        deprecatedModelIds = configuration.deprecatedModelIds
     }
 
     /// Creates or replaces a key; its quota windows start now. Statistics of a replaced key are kept.
@@ -342,6 +348,45 @@ public actor SimulatorState {
         let key = SimulatedKey(key: name, models: mint.models)
         keys[name] = KeyEntry(key: key, windows: mint.models.mapValues { QuotaWindow($0, startingAt: now()) }, stats: KeyStats())
         return .minted(key: name, models: mint.models.keys.sorted())
+    }
+
+    // MARK: - Google APIs (Gemini, Code Assist) and instance outages
+
+    /// The Code Assist project of a key, if it has one.
+    func project(key: String) -> String? { keys[key]?.key.project }
+
+    /// The length of a model's quota window on a key (`nil` when the key does not list the model).
+    func windowSeconds(key: String, model: String) -> Int? { keys[key]?.windows[model]?.resetSeconds }
+
+    /// Old model id → replacement, as `fetchAvailableModels` reports it.
+    public func deprecatedModelIDs() -> [String: String] { deprecatedModelIds }
+
+    /// The current instance outage (with its `answered` count), if any.
+    public func currentOutage() -> Outage? { outage }
+
+    /// Starts an instance outage (`nil` ends it).
+    public func setOutage(_ outage: Outage?) throws(SimulatorError) {
+        try outage?.validate()
+        self.outage = outage
+    }
+
+    /// Requests answered by outages since the simulator started (across outages).
+    public func outageAnswerCount() -> Int { outageAnswers }
+
+    /// The outage that applies to the next request, counting it and consuming one `fail_count`.
+    func takeOutage() -> Outage? {
+        guard var current = outage else { return nil }
+        current.answered += 1
+        outageAnswers += 1
+        if let remaining = current.failCount {
+            if remaining <= 1 {
+                outage = nil
+                return current
+            }
+            current.failCount = remaining - 1
+        }
+        outage = current
+        return current
     }
 
     private static func unlimitedSnapshot(now: Date) -> QuotaSnapshot {

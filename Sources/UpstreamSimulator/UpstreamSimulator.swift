@@ -3,8 +3,8 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// An HTTP server that pretends to be OpenAI-, Anthropic- and Antigravity-style LLM upstreams,
-/// for integration tests, benchmarks and demos of quota-proxy.
+/// An HTTP server that pretends to be OpenAI-, Anthropic-, Gemini API- and Code Assist
+/// (Antigravity)-style LLM upstreams, for integration tests, benchmarks and demos of quota-proxy.
 ///
 /// ## Upstream routes
 /// Keys are presented as `Authorization: Bearer KEY` or `x-api-key: KEY` (both accepted everywhere;
@@ -12,7 +12,16 @@ import NIOCore
 /// - `POST /v1/chat/completions`, `/v1/completions`, `/v1/responses` (plain, or SSE with `"stream": true`),
 ///   `POST /v1/embeddings`, `GET /v1/models`.
 /// - `POST /v1/messages` (plain or SSE; needs `anthropic-version`), `POST /v1/messages/count_tokens`.
-/// - `POST /v1internal:fetchAvailableModels` (Antigravity quota), `GET /quota` (generic quota).
+/// - `POST /v1internal:fetchAvailableModels` (Antigravity quota; a `project` in the body must be the
+///   key's; `deprecatedModelIds` from the configuration), `GET /quota` (generic quota).
+/// - Gemini API (key in `x-goog-api-key`, `?key=` or `Authorization: Bearer`):
+///   `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent` (`?alt=sse`: SSE with
+///   CRLF framing; otherwise a streamed JSON array), `:countTokens`; `GET /v1beta/models[/{model}]`.
+/// - Code Assist (OAuth Bearer): `POST /v1internal:generateContent`, `:streamGenerateContent`,
+///   `:countTokens`, `:loadCodeAssist` (answers the key's `project` as `cloudaicompanionProject`).
+///   Bodies `{"model","project","request"}`, answers `{"response","traceId"}`.
+///   Google routes answer in Google's error shapes (``GoogleErrors``) and decide their content
+///   with ``GeminiAnswer`` (tool calls, thoughts, finish reasons).
 /// - `POST /oauth/token` (refresh-token grant), `POST /anonymous/mint`, `GET /healthz`.
 ///
 /// Model routes carry `x-ratelimit-{limit,remaining,reset}-requests` and
@@ -29,6 +38,8 @@ import NIOCore
 /// - `POST /admin/keys/{key}/quota` (body ``QuotaUpdate``: `{"model":"m","remaining":0,"limit":100,"reset_seconds":60}`).
 /// - `GET /admin/keys/{key}/stats` → ``KeyStats`` `{"requests":N,"by_path":{..},"last_request":{"method","path","headers","body"}}`.
 /// - `POST /admin/reset-counters`.
+/// - `GET|POST|DELETE /admin/outage` (body ``Outage``: `{"status":503}`, `{"status":404,"fail_count":2}`,
+///   `{"reset":true}`): every non-admin route fails, for `base_urls` failover tests.
 /// - `GET /admin/mint`, `POST /admin/mint` (fields of ``MintConfiguration`` to change, e.g. `{"fail_count":2}`).
 /// - `PUT /admin/refresh-tokens/{token}` (body ``RefreshTokenConfiguration``), `DELETE /admin/refresh-tokens/{token}`.
 ///

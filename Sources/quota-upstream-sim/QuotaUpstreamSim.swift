@@ -17,7 +17,7 @@ import Darwin
 struct QuotaUpstreamSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quota-upstream-sim",
-        abstract: "Simulated OpenAI/Anthropic/Antigravity upstreams for quota-proxy tests, benchmarks and demos.",
+        abstract: "Simulated OpenAI/Anthropic/Gemini/Code Assist (Antigravity) upstreams for quota-proxy tests, benchmarks and demos.",
         discussion: """
             On start it prints one line to stdout and flushes it:
               {"event":"listening","host":"127.0.0.1","port":8600}
@@ -34,6 +34,15 @@ struct QuotaUpstreamSim: AsyncParsableCommand {
               GET  /quota                    generic quota
               POST /oauth/token              grant_type=refresh_token (form)
               POST /anonymous/mint           GET /healthz
+            Gemini API (x-goog-api-key, ?key= or Bearer; Google error bodies):
+              POST /v1beta/models/{model}:generateContent | :countTokens
+                   :streamGenerateContent?alt=sse (SSE; no alt: JSON array)
+              GET  /v1beta/models, /v1beta/models/{model}
+            Code Assist (Bearer; {"model","project","request"} -> {"response"}):
+              POST /v1internal:generateContent | :streamGenerateContent?alt=sse
+                   | :countTokens ({"request"}) | :loadCodeAssist
+            Triggers in the last user text: "call tool NAME [with {json}]",
+            "finish with REASON".
             Model answers carry x-ratelimit-*-requests and
             anthropic-ratelimit-requests-* headers. An exhausted model answers
             429 "No remaining quota: No AI requests remaining".
@@ -47,7 +56,8 @@ struct QuotaUpstreamSim: AsyncParsableCommand {
               GET|PUT|DELETE /admin/keys/{key}
                    PUT {"models":{"m":{"limit":100,"remaining":100,
                         "reset_seconds":3600}},"strict_models":false,
-                        "forbidden":false,"fault":{"mode":"none"}}
+                        "forbidden":false,"fault":{"mode":"none"},
+                        "project":"proj-1"}
               POST /admin/keys/{key}/fault
                    {"mode":"rate_limited","retry_after":5,"fail_count":2,
                     "delay_ms":500,"paths":["/v1/messages"]}
@@ -60,6 +70,9 @@ struct QuotaUpstreamSim: AsyncParsableCommand {
                    {"requests":N,"by_path":{..},"last_request":
                     {"method":..,"path":..,"headers":{..},"body":".."}}
               POST /admin/reset-counters
+              GET|POST|DELETE /admin/outage
+                   {"status":503,"fail_count":2} or {"reset":true}: every
+                   non-admin route fails (base_urls failover tests)
               GET|POST /admin/mint
                    {"enabled":true,"models":{..},"fail_count":2,
                     "retry_after":3600,"key_prefix":"anon-"}
