@@ -29,6 +29,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private var upstream: UpstreamExchange?
     /// The account of the attempt in flight (for the dialect and live quota).
     private var provider: Provider?
+    /// The account of the attempt in flight, and which of its base URLs is being tried.
+    private var attemptAccount: Account?
+    private var baseURLIndex = 0
     /// The head of the answer being inspected or relayed.
     private var answerHead: UpstreamResponseHead?
     /// The start of a non-2xx answer's body, collected to classify it.
@@ -147,11 +150,39 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     private func send(_ attempt: FailoverStateMachine.Attempt) {
-        let account = routing.account(at: attempt.accountIndex)
+        var account = routing.account(at: attempt.accountIndex)
         routing.lastUsed[account.id] = report.startedAt.timeIntervalSince1970
         report.attemptStarted(provider: account.provider)
         provider = account.provider
+        if account.provider == .geminiCodeAssist && account.projectID == nil {
+            // First use of a Code Assist account: find its project, then send.
+            hooks.discoverProject(account, context.eventLoop).assumeIsolated().whenSuccess { [self] result in
+                guard machine.currentAttempt == attempt else { return }
+                switch result {
+                case .success(let project):
+                    account.projectID = project
+                    send(attempt, to: account)
+                case .failure(let error):
+                    perform(machine.upstreamFailed(.serviceError, detail: error.description))
+                }
+            }
+            return
+        }
+        send(attempt, to: account)
+    }
+
+    private func send(_ attempt: FailoverStateMachine.Attempt, to account: Account) {
+        attemptAccount = account
+        baseURLIndex = 0
+        sendToBaseURL(attempt)
+    }
+
+    /// Sends the attempt to the account's current base URL.
+    private func sendToBaseURL(_ attempt: FailoverStateMachine.Attempt) {
+        guard let account = attemptAccount else { return }
+        answerHead = nil
         let dialect = account.provider.dialect
+        let baseURL = account.allBaseURLs[baseURLIndex]
         do {
             translation = try translation(for: account)
         } catch {
@@ -160,8 +191,8 @@ final class ProxyExchange: UpstreamResponseDelegate {
         }
         let upstreamRequest: UpstreamRequest
         do throws(UpstreamCallBuilder.Failure) {
-            guard let endpoint = routing.endpoint(of: account, dialect: dialect) else {
-                throw UpstreamCallBuilder.Failure.unusableBaseURL(account.baseURL)
+            guard let endpoint = routing.endpoint(baseURL: baseURL, dialect: dialect) else {
+                throw UpstreamCallBuilder.Failure.unusableBaseURL(baseURL)
             }
             upstreamRequest = try UpstreamCallBuilder.build(
                 request, account: account, dialect: dialect, endpoint: endpoint,
@@ -198,6 +229,8 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     func upstreamDidReceiveHead(_ head: UpstreamResponseHead) {
         guard let attempt = machine.currentAttempt else { return }
+        let status = Int(head.status.code)
+        if status >= 500 || status == 404, tryNextBaseURL(attempt, because: "HTTP \(status)") { return }
         observeQuota(head, attempt: attempt)
         answerHead = head
         perform(machine.headReceived(status: Int(head.status.code)))
@@ -238,12 +271,31 @@ final class ProxyExchange: UpstreamResponseDelegate {
     func upstreamDidFail(_ error: UpstreamError) {
         upstream = nil
         errorPrefix = nil
+        if error.happenedBeforeResponseHead, let attempt = machine.currentAttempt, answerHead == nil,
+            tryNextBaseURL(attempt, because: error.description)
+        {
+            return
+        }
         let outcome: AttemptOutcome
         switch error {
         case .responseHeadTimeout, .connectTimeout: outcome = .timeout
         default: outcome = .serviceError
         }
         perform(machine.upstreamFailed(outcome, detail: error.description))
+    }
+
+    /// An account with more base URLs (`base_urls`) tries the next one on a connection error, a
+    /// 5xx or a 404 — not on a 429, which is the account's quota (SPEC 2.7). `false` when none is left.
+    private func tryNextBaseURL(_ attempt: FailoverStateMachine.Attempt, because reason: String) -> Bool {
+        guard let account = attemptAccount, baseURLIndex + 1 < account.allBaseURLs.count else { return false }
+        hooks.logger.notice(
+            "\(account.allBaseURLs[baseURLIndex]) of \(account.id) failed (\(reason)); trying \(account.allBaseURLs[baseURLIndex + 1])",
+            metadata: ["account": "\(account.id)"])
+        upstream?.cancel()
+        upstream = nil
+        baseURLIndex += 1
+        sendToBaseURL(attempt)
+        return true
     }
 
     // MARK: - Client side

@@ -11,4 +11,7 @@ struct ProxyHooks: Sendable {
     /// No primary account can serve a model: try to mint an anonymous fallback credential.
     /// Completes with `true` when a new account was added to the pool.
     var mintFallback: @Sendable (_ provider: Provider, _ eventLoop: any EventLoop) -> EventLoopFuture<Bool>
+    /// A `gemini-code-assist` account without `project_id`: discover its project (once per account,
+    /// saved in its file). Completes with the project, or why there is none.
+    var discoverProject: @Sendable (_ account: Account, _ eventLoop: any EventLoop) -> EventLoopFuture<Result<String, ProjectDiscovery.DiscoveryError>>
 }

@@ -22,6 +22,7 @@ public final class ProxyService: ManagedService {
     let client: UpstreamHTTPClient
     let coordinator: RoutingCoordinator
     let minter: AnonymousMinter
+    let projects: ProjectDiscovery
     let flusher: QuotaFlusher
     let requestLog: RequestLogFlusher
     let metrics: ProxyMetrics
@@ -81,6 +82,11 @@ public final class ProxyService: ManagedService {
         ) { _ in
             catalog.refresh()
             coordinator.broadcast(.accountsChanged(AccountChanges(replacement: catalog.snapshot.accounts)))
+        }
+        projects = ProjectDiscovery(client: client, state: context.stateDirectory, logger: logger) { account in
+            // Every loop learns the project at once, whether or not the file could be written.
+            catalog.refresh()
+            coordinator.broadcast(.accountsChanged(AccountChanges(replacement: nil, updated: [account])))
         }
         let configurationBox = self.configuration
         flusher = QuotaFlusher(
@@ -145,6 +151,7 @@ public final class ProxyService: ManagedService {
         let runtime = context.runtimeDirectory
         let logger = self.logger
         let minter = self.minter
+        let projects = self.projects
         return ProxyHooks(
             logger: logger,
             authFailed: { accountID in
@@ -161,6 +168,9 @@ public final class ProxyService: ManagedService {
             },
             mintFallback: { provider, eventLoop in
                 eventLoop.makeFutureWithTask { await minter.mint(provider: provider) }
+            },
+            discoverProject: { account, eventLoop in
+                eventLoop.makeFutureWithTask { await projects.project(for: account) }
             }
         )
     }

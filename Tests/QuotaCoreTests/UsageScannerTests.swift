@@ -72,6 +72,21 @@ struct UsageScannerTests {
         #expect(scanner.inputTokens == 12 && scanner.outputTokens == 3)
     }
 
+    /// Gemini's `usageMetadata`, in a body and in SSE events (each carrying the running counts),
+    /// also split at every byte.
+    @Test func geminiUsageMetadata() {
+        let body = #"{"candidates":[{"content":{"parts":[{"text":"\"candidatesTokenCount\": 1"}]}}],"usageMetadata":{"promptTokenCount":31,"candidatesTokenCount":9,"cachedContentTokenCount":4,"thoughtsTokenCount":12}}"#
+        let whole = scanWhole(body)
+        #expect(whole.inputTokens == 31 && whole.outputTokens == 9)
+        let stream = "data: {\"usageMetadata\":{\"promptTokenCount\":31,\"candidatesTokenCount\":2}}\r\n\r\n"
+            + "data: {\"usageMetadata\":{\"promptTokenCount\":31,\"candidatesTokenCount\":17}}\r\n\r\n"
+        let bytes = Array(stream.utf8)
+        for split in 0...bytes.count {
+            let scanner = scan([Array(bytes[..<split]), Array(bytes[split...])])
+            #expect(scanner.inputTokens == 31 && scanner.outputTokens == 17, "split at \(split)")
+        }
+    }
+
     @Test func nothingFoundStaysNil() {
         let scanner = scanWhole(#"{"error":{"type":"rate_limit_error","message":"input_tokens exceeded"},"usage":{"input_tokens":null}}"#)
         #expect(scanner.inputTokens == nil && scanner.outputTokens == nil)

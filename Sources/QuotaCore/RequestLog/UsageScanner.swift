@@ -4,7 +4,9 @@
 /// - OpenAI: `"prompt_tokens": N` and `"completion_tokens": N` (in the body, or in the last SSE
 ///   chunk when the client set `stream_options.include_usage`);
 /// - Anthropic: `"input_tokens": N` and `"output_tokens": N` (in the body, or in the SSE
-///   `message_start` event and again in `message_delta`).
+///   `message_start` event and again in `message_delta`);
+/// - Gemini: `"promptTokenCount": N` and `"candidatesTokenCount": N` (in `usageMetadata`, in the
+///   body or in each SSE event).
 ///
 /// The last value seen wins, so Anthropic's running `output_tokens` ends at the final count.
 ///
@@ -45,11 +47,12 @@ public struct UsageScanner: Sendable, Equatable {
         case input, output
     }
 
-    /// The key names (without quotes), by candidate bit; bits 0 and 2 fill the input count.
-    private static let names: (StaticString, StaticString, StaticString, StaticString) = (
-        "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens"
+    /// The key names (without quotes), by candidate bit; even bits fill the input count.
+    private static let names: (StaticString, StaticString, StaticString, StaticString, StaticString, StaticString) = (
+        "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens", "promptTokenCount", "candidatesTokenCount"
     )
-    private static let allCandidates: UInt8 = 0b1111
+    private static let nameCount = 6
+    private static let allCandidates: UInt8 = 0b11_1111
 
     @inline(__always)
     private static func name(_ bit: Int) -> StaticString {
@@ -57,13 +60,15 @@ public struct UsageScanner: Sendable, Equatable {
         case 0: names.0
         case 1: names.1
         case 2: names.2
-        default: names.3
+        case 3: names.3
+        case 4: names.4
+        default: names.5
         }
     }
 
     @inline(__always)
     private static func field(_ bit: Int) -> Field {
-        bit == 0 || bit == 2 ? .input : .output
+        bit & 1 == 0 ? .input : .output
     }
 
     public init() {}
@@ -150,7 +155,7 @@ public struct UsageScanner: Sendable, Equatable {
     }
 
     private mutating func narrow(_ byte: UInt8) {
-        for bit in 0..<4 where candidates & (1 << bit) != 0 {
+        for bit in 0..<Self.nameCount where candidates & (1 << bit) != 0 {
             let name = Self.name(bit)
             if length >= name.utf8CodeUnitCount || name.utf8Start[length] != byte {
                 candidates &= ~(1 << bit)
@@ -161,7 +166,7 @@ public struct UsageScanner: Sendable, Equatable {
 
     private func closeString() -> State {
         guard candidates != 0 else { return .outside }
-        for bit in 0..<4 where candidates & (1 << bit) != 0 && Self.name(bit).utf8CodeUnitCount == length {
+        for bit in 0..<Self.nameCount where candidates & (1 << bit) != 0 && Self.name(bit).utf8CodeUnitCount == length {
             return .afterKey(Self.field(bit))
         }
         return .outside
