@@ -23,7 +23,9 @@ struct TokenRenewer: Sendable {
         let request = UpstreamRequest(
             origin: origin,
             head: HTTPRequestHead(version: .http1_1, method: .POST, uri: path.isEmpty ? "/" : path, headers: headers),
-            body: ByteBuffer(data: TokenRefreshPolicy.requestBody(refreshToken: oauth.refreshToken)),
+            body: ByteBuffer(
+                data: TokenRefreshPolicy.requestBody(
+                    refreshToken: oauth.refreshToken, clientID: oauth.clientID, clientSecret: oauth.clientSecret)),
             timeouts: UpstreamTimeouts(connect: .seconds(5), responseHead: .seconds(30), idle: .seconds(30)))
         let response: UpstreamResponse
         do {

@@ -40,6 +40,30 @@ import Testing
         #expect(TokenRefreshPolicy.requestContentType == "application/x-www-form-urlencoded")
     }
 
+    /// Google's token endpoint needs the OAuth client (SPEC 2.7): it goes with the grant, and a
+    /// renewal keeps it in the account file; an echoed client secret is masked in errors.
+    @Test func oauthClientGoesWithTheGrantAndIsKept() throws {
+        let body = TokenRefreshPolicy.requestBody(refreshToken: "r", clientID: "id.apps.example", clientSecret: "s3cr+t")
+        #expect(
+            String(decoding: body, as: UTF8.self)
+                == "grant_type=refresh_token&refresh_token=r&client_id=id.apps.example&client_secret=s3cr%2Bt")
+        var credentials = oauth(expiresIn: 10)
+        credentials.clientID = "id.apps.example"
+        credentials.clientSecret = "client-secret-123456"
+        let renewed = try TokenRefreshPolicy.apply(
+            statusCode: 200, body: json(#"{"access_token":"new","expires_in":3599}"#), to: credentials, now: referenceNow
+        ).get()
+        #expect(renewed.clientID == "id.apps.example" && renewed.clientSecret == "client-secret-123456")
+        let refused = TokenRefreshPolicy.apply(
+            statusCode: 401, body: json(#"{"error":"invalid_client","error_description":"bad client-secret-123456"}"#),
+            to: credentials, now: referenceNow)
+        guard case .failure(let error) = refused else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(!"\(error)".contains("client-secret-123456"))
+    }
+
     @Test func successWithRotation() throws {
         let body = json(#"{"access_token":"new-access","token_type":"Bearer","expires_in":3600,"refresh_token":"rotated-refresh","scope":"a b"}"#)
         let updated = try TokenRefreshPolicy.apply(statusCode: 200, body: body, to: oauth(expiresIn: 10), now: referenceNow).get()

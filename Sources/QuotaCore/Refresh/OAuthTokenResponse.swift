@@ -88,11 +88,11 @@ public struct OAuthTokenResponse: Sendable, Equatable {
     /// `nil` when the server gave no lifetime), the rotated refresh token if one came (else the old
     /// one is kept), the same token URL.
     public func applied(to credentials: OAuthCredentials, now: Date) -> OAuthCredentials {
-        OAuthCredentials(
-            accessToken: accessToken,
-            refreshToken: refreshToken ?? credentials.refreshToken,
-            expiresAt: expiresIn.map { now.addingTimeInterval(TimeInterval($0)) },
-            tokenURL: credentials.tokenURL)
+        var renewed = credentials  // token URL and OAuth client stay as they are
+        renewed.accessToken = accessToken
+        renewed.refreshToken = refreshToken ?? credentials.refreshToken
+        renewed.expiresAt = expiresIn.map { now.addingTimeInterval(TimeInterval($0)) }
+        return renewed
     }
 
     /// Server text kept for the operator: first line, at most 200 characters.

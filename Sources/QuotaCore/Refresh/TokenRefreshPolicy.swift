@@ -30,9 +30,10 @@ public enum TokenRefreshPolicy {
     /// The form body of the grant (`application/x-www-form-urlencoded`):
     /// `grant_type=refresh_token&refresh_token=…` plus `client_id` when given. Contains the secret:
     /// never log it.
-    public static func requestBody(refreshToken: String, clientID: String? = nil) -> Data {
+    public static func requestBody(refreshToken: String, clientID: String? = nil, clientSecret: String? = nil) -> Data {
         var pairs = [("grant_type", "refresh_token"), ("refresh_token", refreshToken)]
         if let clientID { pairs.append(("client_id", clientID)) }
+        if let clientSecret { pairs.append(("client_secret", clientSecret)) }
         let text = pairs.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
         return Data(text.utf8)
     }
@@ -49,7 +50,8 @@ public enum TokenRefreshPolicy {
         case .success(let response):
             return .success(response.applied(to: credentials, now: now))
         case .failure(let error):
-            return .failure(scrub(error, secrets: [credentials.refreshToken, credentials.accessToken]))
+            return .failure(
+                scrub(error, secrets: [credentials.refreshToken, credentials.accessToken, credentials.clientSecret ?? ""].filter { !$0.isEmpty }))
         }
     }
 
