@@ -40,6 +40,11 @@ final class ProxyExchange: UpstreamResponseDelegate {
         var detail: String
         var status: Int?
         var durationMs: Double
+
+        /// Out of quota, rate limited or paced: waiting helps (429 rather than 502).
+        var isQuotaOrRateLimit: Bool {
+            outcome == "quota_exhausted" || outcome == "rate_limited" || outcome == "paced"
+        }
     }
 
     /// Bodies kept in the request log (when enabled) are cut at this size.
@@ -140,7 +145,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
                 }
                 return
             }
-            let onlyQuotaFailures = failures.allSatisfy { $0.outcome == "quota_exhausted" || $0.outcome == "rate_limited" }
+            let onlyQuotaFailures = failures.allSatisfy(\.isQuotaOrRateLimit)
             if onlyQuotaFailures {
                 respondUnavailable(report, now: now)
             } else {
@@ -360,10 +365,16 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     /// A non-2xx answer: fail over when its class allows, else relay it unchanged.
     private func decideOnError(_ attempt: Attempt, _ responseHead: UpstreamResponseHead, _ prefix: ByteBuffer, complete: Bool) {
-        let outcome = prefix.withUnsafeReadableBytes { bytes in
-            UpstreamErrorClassifier.classify(
-                status: Int(responseHead.status.code), headers: responseHead.headers, body: bytes, now: Date())
+        let now = Date()
+        let verdict = prefix.withUnsafeReadableBytes { bytes in
+            UpstreamErrorClassifier.assess(
+                status: Int(responseHead.status.code), headers: responseHead.headers, body: bytes, now: now,
+                maxResetHintSeconds: routing.settings.maxResetHintSeconds)
         }
+        if let window = verdict.bodyWindow(model: model, now: now, maxResetHintSeconds: routing.settings.maxResetHintSeconds) {
+            observeWindows([window], attempt: attempt, now: now)
+        }
+        let outcome = verdict.outcome
         guard outcome.shouldTryNextAccount else {
             relayedOutcome = outcome.name
             relayBuffered(attempt, responseHead, prefix, complete: complete)
@@ -372,7 +383,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         attempt.exchange?.cancel()
         record(
             outcome, accountID: attempt.accountID, detail: "HTTP \(responseHead.status.code)", status: Int(responseHead.status.code),
-            startedAt: attempt.startedAt)
+            startedAt: attempt.startedAt, pacedScope: verdict.paces ? (verdict.bodySignal?.scope ?? .model) : nil)
         attemptNext()
     }
 
@@ -391,14 +402,26 @@ final class ProxyExchange: UpstreamResponseDelegate {
         }
     }
 
-    /// Records an attempt's failure in the cooldown book of every loop.
-    private func record(_ outcome: UpstreamOutcome, accountID id: String, detail: String, status: Int?, startedAt: NIODeadline) {
+    /// Records an attempt's failure in the cooldown book of every loop. A rate limit whose window
+    /// ran out (`pacedScope`) paces the group or the whole account and is logged as `paced`.
+    private func record(
+        _ outcome: UpstreamOutcome, accountID id: String, detail: String, status: Int?, startedAt: NIODeadline,
+        pacedScope: QuotaWindow.Scope? = nil
+    ) {
         let event: RoutingEvent?
+        var name = outcome.name
         switch outcome {
         case .quotaExhausted(let resetAt):
             event = .quotaExhausted(account: id, group: group, resetAt: resetAt)
         case .rateLimited(let until):
-            event = .rateLimited(account: id, group: group, until: until)
+            if let pacedScope {
+                name = "paced"
+                event = .paced(
+                    account: id, group: pacedScope == .account ? nil : group,
+                    until: until ?? Date().addingTimeInterval(routing.cooldowns.settings.defaultRateLimit))
+            } else {
+                event = .rateLimited(account: id, group: group, until: until)
+            }
         case .authFailure:
             event = .authFailure(account: id)
             hooks.authFailed(id)
@@ -410,50 +433,55 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if let event { coordinator.broadcast(event, from: context.eventLoop) }
         let elapsed = NIODeadline.now() - startedAt
         failures.append(
-            Failure(accountID: id, outcome: outcome.name, detail: detail, status: status, durationMs: Self.milliseconds(elapsed)))
-        routing.metrics.countAttempt(route: route.name, account: id, outcome: outcome.name, nanoseconds: elapsed.nanoseconds)
+            Failure(accountID: id, outcome: name, detail: detail, status: status, durationMs: Self.milliseconds(elapsed)))
+        routing.metrics.countAttempt(route: route.name, account: id, outcome: name, nanoseconds: elapsed.nanoseconds)
         routing.counters.failedOver += 1
         hooks.logger.notice(
-            "\(outcome.name) from \(id) for \(model) (\(detail)); trying the next account",
-            metadata: ["account": "\(id)", "model": "\(model)", "outcome": "\(outcome.name)"])
+            "\(name) from \(id) for \(model) (\(detail)); trying the next account",
+            metadata: ["account": "\(id)", "model": "\(model)", "outcome": "\(name)"])
     }
 
     // MARK: - Live quota
 
-    /// Rate-limit headers update the account's quota for this model at once, and protection with it.
+    /// Limit headers of every answer become windows at once (SPEC 2.6): rate limits at 0 pace the
+    /// account, quota windows go through Quota Protection's rule, all of it batched to disk.
     private func observeQuota(_ responseHead: UpstreamResponseHead, attempt: Attempt) {
         let now = Date()
         var observation = RateLimitObservation()
         responseHead.fields.forEach { name, value in
             RateLimitHeaders.record(name: name, value: value, into: &observation, now: now)
         }
-        guard let figure = observation.modelQuota(named: model) else { return }
+        guard !observation.isEmpty else { return }
+        let windows = observation.windows(model: model, now: now, maxResetHintSeconds: routing.settings.maxResetHintSeconds)
+        observeWindows(windows, attempt: attempt, now: now)
+    }
+
+    private func observeWindows(_ windows: [QuotaWindow], attempt: Attempt, now: Date) {
+        guard !windows.isEmpty else { return }
         // The pool may have been rebuilt while the request was upstream: then find it by id.
         guard let account = routing.account(at: attempt.accountIndex, ifID: attempt.accountID) ?? routing.account(id: attempt.accountID)
         else { return }
-        let previous = account.quota.model(named: model)
-        routing.pendingQuota[account.id, default: [:]][model] = figure
+        routing.pendingQuota[account.id, default: PendingQuota()].add(windows, model: model, now: now)
 
-        // Protection follows the group's highest figure on this account (SPEC 2.3).
-        var groupPercentage = figure.percentage
-        for other in account.quota.models where other.name != model && routing.settings.normalizer.group(for: other.name) == group {
-            groupPercentage = max(groupPercentage, other.percentage)
+        // Rate limits pace: the next request goes elsewhere until the window resets.
+        for pacing in QuotaWindows.pacing(windows, now: now, maxResetHintSeconds: routing.settings.maxResetHintSeconds) {
+            let scope = pacing.model == nil ? nil : group
+            if (routing.cooldowns.blockedUntil(account: account.id, group: group, now: now) ?? .distantPast) < pacing.until {
+                coordinator.broadcast(.paced(account: account.id, group: scope, until: pacing.until), from: context.eventLoop)
+            }
         }
-        var protected = account.protectedModels
-        let shouldProtect = routing.settings.isProtected(group: group, percentage: groupPercentage)
-        let isProtected = protected.contains(group)
-        if shouldProtect && !isProtected {
-            protected.append(group)
+
+        // Quota protects, by the evaluator's rule (the refresher applies the same).
+        let (updated, outcome) = routing.settings.evaluator.observing(windows, model: model, on: account, now: now)
+        for change in outcome.changes {
             hooks.logger.notice(
-                "protected \(group) on \(account.id) (\(PercentText.format(groupPercentage))% <= \(routing.settings.protection.thresholdPercentage)%, live)",
-                metadata: ["account": "\(account.id)", "model": "\(group)"])
-        } else if !shouldProtect && isProtected && routing.settings.protection.enabled {
-            protected.removeAll { $0 == group }
+                "\(change.message) (live)", metadata: ["account": "\(account.id)", "model": "\(change.group)"])
         }
-        let changedEnough =
-            previous.map { Int($0.percentage) != Int(figure.percentage) || $0.resetTime != figure.resetTime } ?? true
-        let event = RoutingEvent.quotaObserved(account: account.id, quota: figure, protectedGroups: protected)
-        if changedEnough || protected != account.protectedModels {
+        let event = RoutingEvent.quotaObserved(
+            account: account.id, model: model, windows: windows, protectedGroups: updated.protectedModels)
+        if QuotaWindows.differsNotably(account.quota.windows, updated.quota.windows)
+            || updated.protectedModels != account.protectedModels
+        {
             coordinator.broadcast(event, from: context.eventLoop)
         } else {
             routing.apply(event, now: now)
@@ -479,7 +507,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     private func respondAfterExhaustedAttempts(now: Date) {
-        let onlyQuota = failures.allSatisfy { $0.outcome == "quota_exhausted" || $0.outcome == "rate_limited" }
+        let onlyQuota = failures.allSatisfy(\.isQuotaOrRateLimit)
         let list = failures.map { "\($0.accountID): \($0.outcome) (\($0.detail))" }.joined(separator: "; ")
         if onlyQuota && !failures.isEmpty {
             let retry = failures.compactMap { routing.cooldowns.blockedUntil(account: $0.accountID, group: group, now: now) }.min()

@@ -17,6 +17,10 @@ struct RoutingSettings: Sendable {
     var protection: QuotaProxyConfiguration.QuotaProtection
     var normalizer: ModelGroupNormalizer
     var protectionMatcher: ModelMatcher
+    /// Quota Protection's one rule (the refresher uses the same).
+    var evaluator: ProtectionEvaluator
+    /// `routing.max_reset_hint_seconds`.
+    var maxResetHintSeconds: Int
     var mintConfigured: Bool
     /// The model → group table handed to ``AccountPool`` (members only; a group maps to itself).
     var groupTable: [String: String]
@@ -35,6 +39,8 @@ struct RoutingSettings: Sendable {
         protection = configuration.quotaProtection
         normalizer = ModelGroupNormalizer(configuration: configuration)
         protectionMatcher = ModelMatcher(monitoredModels: configuration.quotaProtection.monitoredModels, normalizer: normalizer)
+        evaluator = ProtectionEvaluator(configuration: configuration.quotaProtection, normalizer: normalizer)
+        maxResetHintSeconds = configuration.routing.maxResetHintSeconds
         mintConfigured = configuration.anonymous.mintURL != nil
         var table: [String: String] = [:]
         for (group, members) in configuration.modelGroups {

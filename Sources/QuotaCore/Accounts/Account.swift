@@ -131,6 +131,21 @@ extension Account: Codable {
         self.protectedModels = try container.decodeIfPresent([String].self, forKey: .protectedModels) ?? []
         self.disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
         self.disabledReason = try container.decodeIfPresent(String.self, forKey: .disabledReason)
+        // A file written before windows existed (0.1.0): its figures become windows, so protection
+        // and warmup read one form (SPEC 2.6).
+        if quota.windows.isEmpty && !quota.models.isEmpty {
+            quota.windows = QuotaWindows.legacyWindows(
+                quota.models, sourceKind: quotaSource.kind, observedAt: quota.lastUpdated)
+            quota.models = QuotaWindows.modelFigures(
+                quota.windows, knownModels: quota.models.map(\.name), now: quota.lastUpdated ?? .distantPast)
+        }
+    }
+
+    /// Merges observed windows into the account's quota and derives `quota.models` again
+    /// (`seenModels`: models requests were sent for, so account-wide windows show up for them).
+    public mutating func mergeQuotaWindows(_ observed: [QuotaWindow], seenModels: some Sequence<String>, now: Date) {
+        let merged = QuotaWindows.merge(observed, into: quota.windows, now: now)
+        quota.setWindows(merged, knownModels: Array(seenModels) + (models ?? []), now: now)
     }
 
     public func encode(to encoder: any Encoder) throws {

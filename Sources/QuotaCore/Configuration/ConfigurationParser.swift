@@ -17,7 +17,7 @@ public struct ConfigurationParser: Sendable {
         ("listen", .section), ("listen.host", .string), ("listen.port", .int), ("listen.threads", .int), ("listen.idle_timeout_seconds", .int),
         ("client_api_keys", .stringList),
         ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
-        ("routing.disable_fallback", .bool),
+        ("routing.disable_fallback", .bool), ("routing.max_reset_hint_seconds", .int),
         ("quota_protection", .section), ("quota_protection.enabled", .bool),
         ("quota_protection.threshold_percentage", .int), ("quota_protection.monitored_models", .stringList),
         ("scheduled_warmup", .section), ("scheduled_warmup.enabled", .bool),
@@ -98,6 +98,7 @@ public struct ConfigurationParser: Sendable {
         }
         reader.read("routing.max_attempts", into: &config.routing.maxAttempts)
         reader.read("routing.disable_fallback", into: &config.routing.disableFallback)
+        reader.read("routing.max_reset_hint_seconds", into: &config.routing.maxResetHintSeconds)
         reader.read("quota_protection.enabled", into: &config.quotaProtection.enabled)
         reader.read("quota_protection.threshold_percentage", into: &config.quotaProtection.thresholdPercentage)
         reader.read("quota_protection.monitored_models", into: &config.quotaProtection.monitoredModels)
