@@ -20,9 +20,15 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
     public var strictModels: Bool
     /// The quota endpoints answer 403 for this key (an account the upstream has banned).
     public var forbidden: Bool
+    /// Subscription windows (5-hour, 7-day) with their headers, 429s and usage endpoint.
+    public var subscription: SubscriptionPlan?
 
     /// Creates a key.
-    public init(key: String, models: [String: ModelQuota] = [:], fault: Fault? = nil, strictModels: Bool = false, forbidden: Bool = false) {
+    public init(
+        key: String, models: [String: ModelQuota] = [:], fault: Fault? = nil, strictModels: Bool = false, forbidden: Bool = false,
+        subscription: SubscriptionPlan? = nil
+    ) {
+        self.subscription = subscription
         self.key = key
         self.models = models
         self.fault = fault
@@ -36,6 +42,7 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
         case fault
         case strictModels = "strict_models"
         case forbidden
+        case subscription
     }
 
     /// Decodes a key; `key` may be absent (the admin API takes it from the path), every other
@@ -47,6 +54,7 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
         self.fault = try container.decodeIfPresent(Fault.self, forKey: .fault)
         self.strictModels = try container.decodeIfPresent(Bool.self, forKey: .strictModels) ?? false
         self.forbidden = try container.decodeIfPresent(Bool.self, forKey: .forbidden) ?? false
+        self.subscription = try container.decodeIfPresent(SubscriptionPlan.self, forKey: .subscription)
     }
 
     /// Checks the key string, every quota and the fault.
@@ -60,5 +68,6 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
             try quota.validate(context: "keys[\(key)].models[\(model)]")
         }
         try fault?.validate(context: "keys[\(key)].fault")
+        try subscription?.validate(context: "keys[\(key)].subscription")
     }
 }

@@ -41,13 +41,13 @@ public actor SimulatorState {
         case disabled
     }
 
-    private var keys: [String: KeyEntry] = [:]
+    var keys: [String: KeyEntry] = [:]
     private var streamChunkDelayMilliseconds: Int
     private var streamChunks: Int
     private var refreshTokens: [String: RefreshTokenConfiguration]
     private var mint: MintConfiguration
     private var counters = SimulatorCounters()
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
 
     /// Creates the state from a configuration, validating it first.
     /// - Parameters:
