@@ -4,9 +4,11 @@ import Foundation
 /// what their warmable quota is (SPEC 2.4, 2.6).
 ///
 /// Warmup looks at `quota` windows only, never at rate limits: the windows of a polled source
-/// (`antigravity`, `quota_url`, `anthropic_usage`, `codex_usage`), and any other quota window that
-/// carries a `reset_time` (header windows such as Anthropic's 5-hour one, error-body markers). A
-/// header window whose reset has passed counts as full again (``QuotaWindow/current(at:)``).
+/// (`antigravity`, `quota_url`, `anthropic_usage`, `codex_usage`), header windows of a known length
+/// with a `reset_time` (Anthropic's 5-hour and 7-day ones, Codex's), and error-body exhaustion
+/// markers (they hold a model below 100% until their reset). A figure a 0.1.0 file kept for a
+/// `headers` account has no known length and never triggers a warmup, as before. A header window
+/// whose reset has passed counts as full again (``QuotaWindow/current(at:)``).
 struct WarmupEligibility: Sendable {
     enum AccountState: Equatable {
         case disabled
@@ -39,7 +41,9 @@ struct WarmupEligibility: Sendable {
             windows = QuotaWindows.legacyWindows(
                 account.quota.models, sourceKind: account.quotaSource.kind, observedAt: account.quota.lastUpdated)
         }
-        return windows.filter { $0.kind == .quota && ($0.source.isPolled || $0.resetTime != nil) }
+        return windows.filter {
+            $0.kind == .quota && ($0.source.isPolled || $0.source == .errorBody || ($0.resetTime != nil && $0.windowSeconds != nil))
+        }
     }
 
     /// The warmable figure of each model the account serves, sorted by name: per model the
