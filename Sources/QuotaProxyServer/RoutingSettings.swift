@@ -16,7 +16,6 @@ struct RoutingSettings: Sendable {
     var disableFallback: Bool
     var protection: QuotaProxyConfiguration.QuotaProtection
     var normalizer: ModelGroupNormalizer
-    var protectionMatcher: ModelMatcher
     /// Quota Protection's one rule (the refresher uses the same).
     var evaluator: ProtectionEvaluator
     /// `routing.max_reset_hint_seconds`.
@@ -38,7 +37,6 @@ struct RoutingSettings: Sendable {
         disableFallback = configuration.routing.disableFallback
         protection = configuration.quotaProtection
         normalizer = ModelGroupNormalizer(configuration: configuration)
-        protectionMatcher = ModelMatcher(monitoredModels: configuration.quotaProtection.monitoredModels, normalizer: normalizer)
         evaluator = ProtectionEvaluator(configuration: configuration.quotaProtection, normalizer: normalizer)
         maxResetHintSeconds = configuration.routing.maxResetHintSeconds
         mintConfigured = configuration.anonymous.mintURL != nil
@@ -49,11 +47,5 @@ struct RoutingSettings: Sendable {
         }
         groupTable = table
         clientIdleTimeout = .seconds(Int64(configuration.listen.idleTimeoutSeconds))
-    }
-
-    /// Whether a quota figure for `group` at `percentage` means the account must not serve it.
-    func isProtected(group: String, percentage: Double) -> Bool {
-        protection.enabled && protectionMatcher.covers(group: group)
-            && percentage <= Double(protection.thresholdPercentage)
     }
 }
