@@ -464,14 +464,27 @@ final class ProxyExchange: UpstreamResponseDelegate {
         routing.pendingQuota[account.id, default: PendingQuota()].add(windows, model: model, now: now)
 
         // Rate limits pace: the next request goes elsewhere until the window resets.
-        for pacing in QuotaWindows.pacing(windows, now: now, maxResetHintSeconds: routing.settings.maxResetHintSeconds) {
-            let scope = pacing.model == nil ? nil : group
-            if (routing.cooldowns.blockedUntil(account: account.id, group: group, now: now) ?? .distantPast) < pacing.until {
-                coordinator.broadcast(.paced(account: account.id, group: scope, until: pacing.until), from: context.eventLoop)
+        if windows.contains(where: { $0.kind == .rateLimit && $0.isExhausted }) {
+            for pacing in QuotaWindows.pacing(windows, now: now, maxResetHintSeconds: routing.settings.maxResetHintSeconds) {
+                let scope = pacing.model == nil ? nil : group
+                if (routing.cooldowns.blockedUntil(account: account.id, group: group, now: now) ?? .distantPast) < pacing.until {
+                    coordinator.broadcast(.paced(account: account.id, group: scope, until: pacing.until), from: context.eventLoop)
+                }
             }
         }
 
-        // Quota protects, by the evaluator's rule (the refresher applies the same).
+        // Quota protects, by the evaluator's rule (the refresher applies the same). Rate limits
+        // alone never change protection, so they skip it.
+        guard windows.contains(where: { $0.kind == .quota }) else {
+            let event = RoutingEvent.quotaObserved(
+                account: account.id, model: model, windows: windows, protectedGroups: account.protectedModels)
+            if Self.movesNotably(windows, from: account.quota.windows) {
+                coordinator.broadcast(event, from: context.eventLoop)
+            } else {
+                routing.apply(event, now: now)
+            }
+            return
+        }
         let (updated, outcome) = routing.settings.evaluator.observing(windows, model: model, on: account, now: now)
         for change in outcome.changes {
             hooks.logger.notice(
@@ -486,6 +499,16 @@ final class ProxyExchange: UpstreamResponseDelegate {
         } else {
             routing.apply(event, now: now)
         }
+    }
+
+    /// Whether observed rate limits are news for the other loops: a limit not seen before, one
+    /// reaching or leaving 0, or a move of 5 points or more (metrics and `accounts` read any loop).
+    private static func movesNotably(_ observed: [QuotaWindow], from known: [QuotaWindow]) -> Bool {
+        for window in observed {
+            guard let old = known.first(where: { $0.sameLimit(as: window) }) else { return true }
+            if old.isExhausted != window.isExhausted || abs(old.percentage - window.percentage) >= 5 { return true }
+        }
+        return false
     }
 
     // MARK: - Answers the proxy makes itself

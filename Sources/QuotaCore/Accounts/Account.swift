@@ -145,6 +145,13 @@ extension Account: Codable {
     /// (`seenModels`: models requests were sent for, so account-wide windows show up for them).
     public mutating func mergeQuotaWindows(_ observed: [QuotaWindow], seenModels: some Sequence<String>, now: Date) {
         let merged = QuotaWindows.merge(observed, into: quota.windows, now: now)
+        // The live path's common case: only rate limits moved, so `quota.models` stays as it is.
+        let coversSeen = !merged.contains { $0.kind == .quota && $0.scope == .account }
+            || seenModels.allSatisfy { quota.model(named: $0) != nil }
+        if coversSeen && !QuotaWindows.quotaDiffers(quota.windows, merged) {
+            quota.windows = merged
+            return
+        }
         quota.setWindows(merged, knownModels: Array(seenModels) + (models ?? []), now: now)
     }
 
