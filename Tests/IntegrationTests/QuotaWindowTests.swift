@@ -134,4 +134,31 @@ struct QuotaWindowEndToEndTests {
         #expect(env.process.standardError.contains("protected claude-sonnet-4-5 on max (10% <= 10%) (live)"))
         await env.stop()
     }
+
+    /// A 429 whose per-minute window is at 0 paces the account until the window resets; the
+    /// request log records that attempt as `paced`, apart from other rate limits.
+    @Test func aRateLimit429WithItsWindowAtZeroIsLoggedAsPaced() async throws {
+        let env = try await ProxyEnvironment.start(
+            keys: [
+                SimulatedKey(
+                    key: "sk-drained-000001", models: ["gpt-4o-mini": SimQuota(limit: 10, remaining: 0, resetSeconds: 60)],
+                    fault: Fault(mode: .rateLimited, retryAfter: 30)),
+                SimulatedKey(key: "sk-spare-00000002"),
+            ],
+            config: ["routing": ["strategy": "fill-first"]]
+        ) { url in
+            [.simulated("drained", key: "sk-drained-000001", baseURL: url), .simulated("spare", key: "sk-spare-00000002", baseURL: url)]
+        }
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+        let cooldowns = try await env.control.send("cooldowns")["cooldowns"]?.arrayValue ?? []
+        #expect(cooldowns.first { $0["account"] == "drained" }?["reason"] == "paced")
+        let logged = await env.eventually {
+            let text = (try? String(contentsOfFile: env.statePath + "/requests/requests.jsonl", encoding: .utf8)) ?? ""
+            return text.contains(#""account":"drained","duration_ms""#) || text.contains(#""outcome":"paced""#)
+        }
+        #expect(logged)
+        let text = (try? String(contentsOfFile: env.statePath + "/requests/requests.jsonl", encoding: .utf8)) ?? ""
+        #expect(text.contains(#""outcome":"paced""#), "\(text)")
+        await env.stop()
+    }
 }

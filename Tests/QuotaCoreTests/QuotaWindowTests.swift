@@ -168,3 +168,18 @@ private func window(
         #expect(evaluator.evaluate(later).protectedModels.isEmpty)
     }
 }
+
+@Suite struct RateLimitBlindSpotTests {
+    @Test func anAccountWithOnlyRateLimitsIsABlindSpotThatSaysSo() {
+        var account = makeAccount("key", source: .headers)
+        account.quota = AccountQuota()
+        account.mergeQuotaWindows(
+            [QuotaWindow(kind: .rateLimit, scope: .model, model: "m", windowSeconds: 60, percentage: 3, resetTime: nil,
+                         source: .headers, observedAt: referenceNow)],
+            seenModels: ["m"], now: referenceNow)
+        account.quota.lastUpdated = referenceNow
+        let spots = ProtectionEvaluator.protectionBlindSpots([account])
+        #expect(spots.map(\.reason) == [.onlyRateLimits])
+        #expect(spots.first?.message.contains("only per-minute rate limits") == true)
+    }
+}
