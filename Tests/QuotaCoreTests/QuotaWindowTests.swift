@@ -183,3 +183,16 @@ private func window(
         #expect(spots.first?.message.contains("only per-minute rate limits") == true)
     }
 }
+
+@Suite struct WindowMergeOrderTests {
+    @Test func theNewerObservationWinsWhateverTheOrder() {
+        let older = QuotaWindow(
+            kind: .rateLimit, scope: .model, model: "m", windowSeconds: 60, percentage: 50, resetTime: nil, source: .headers,
+            observedAt: referenceNow)
+        var newer = older
+        newer.percentage = 40
+        newer.observedAt = referenceNow.addingTimeInterval(1)
+        #expect(QuotaWindows.merge([older], into: [newer], now: referenceNow).map(\.percentage) == [40])
+        #expect(QuotaWindows.merge([newer], into: [older], now: referenceNow).map(\.percentage) == [40])
+    }
+}

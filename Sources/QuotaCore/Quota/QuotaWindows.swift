@@ -8,12 +8,17 @@ public enum QuotaWindows {
     public static let defaultMaxResetHintSeconds = 604_800
 
     /// `existing` with every window of `observed` in place of the one describing the same limit
-    /// (``QuotaWindow/sameLimit(as:)``), expired rate limits and error-body markers dropped, in a
-    /// stable order.
+    /// (``QuotaWindow/sameLimit(as:)``) unless that one was observed later, expired rate limits and
+    /// error-body markers dropped, in a stable order.
     public static func merge(_ observed: [QuotaWindow], into existing: [QuotaWindow], now: Date) -> [QuotaWindow] {
-        var result = existing.filter { old in !observed.contains { $0.sameLimit(as: old) } }
-        for window in observed where !result.contains(where: { $0.sameLimit(as: window) }) {
-            result.append(window)
+        var result = existing
+        for window in observed {
+            if let index = result.firstIndex(where: { $0.sameLimit(as: window) }) {
+                // Batches from several event loops arrive in any order: the newer figure wins.
+                if result[index].observedAt <= window.observedAt { result[index] = window }
+            } else {
+                result.append(window)
+            }
         }
         result.removeAll { $0.hasExpired(at: now) }
         return sorted(result)
