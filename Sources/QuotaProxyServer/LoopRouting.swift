@@ -14,8 +14,8 @@ final class LoopRouting {
     var settings: RoutingSettings
     var selector: AccountSelector
     var cooldowns: CooldownBook
-    /// Quota observed on this loop since the last flush: account → model → figure.
-    var pendingQuota: [String: [String: ModelQuota]] = [:]
+    /// Windows observed on this loop since the last flush, by account.
+    var pendingQuota: [String: PendingQuota] = [:]
     /// Accounts with failure state (backoff counters, failures) that a success should reset.
     var accountsWithFailures: Set<String> = []
     /// Bumped whenever the cooldown book changes, so the flusher knows when to persist it.
@@ -146,11 +146,17 @@ final class LoopRouting {
             cooldowns.recordSuccess(account: account, group: group, now: now)
             accountsWithFailures.remove(account)
             cooldownRevision &+= 1
-        case .quotaObserved(let account, let quota, let protectedGroups):
-            _ = selector.updateModelQuota(accountID: account, quota, now: now)
-            if let current = self.account(id: account), Set(current.protectedModels) != Set(protectedGroups) {
+        case .quotaObserved(let account, let model, let windows, let protectedGroups):
+            guard var current = self.account(id: account) else { return }
+            current.mergeQuotaWindows(windows, seenModels: CollectionOfOne(model), now: now)
+            current.quota.lastUpdated = now
+            _ = selector.updateQuota(accountID: account, quota: current.quota)
+            if Set(current.protectedModels) != Set(protectedGroups) {
                 _ = selector.setProtected(accountID: account, groups: protectedGroups)
             }
+        case .paced(let account, let group, let until):
+            _ = cooldowns.recordPaced(account: account, group: group, until: until, now: now)
+            cooldownRevision &+= 1
         case .clearCooldown(let account, let group):
             cooldowns.clear(account: account, group: group)
             if group == nil { cooldowns.clearAuthFailure(account: account) }
@@ -222,8 +228,8 @@ final class LoopRouting {
         return (lines, bufferedRecords, droppedRecords)
     }
 
-    /// Hands over (and forgets) the quota observed since the last call.
-    func drainPendingQuota() -> [String: [String: ModelQuota]] {
+    /// Hands over (and forgets) the windows observed since the last call.
+    func drainPendingQuota() -> [String: PendingQuota] {
         defer { pendingQuota.removeAll(keepingCapacity: true) }
         return pendingQuota
     }

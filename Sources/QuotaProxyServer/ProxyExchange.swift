@@ -415,14 +415,23 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     private func classifyError() {
-        guard let prefix = errorPrefix, let head = answerHead else { return }
+        guard let prefix = errorPrefix, let head = answerHead, let attempt = machine.currentAttempt else { return }
         errorPrefix = nil
         inspectedPrefix = prefix
-        let outcome = prefix.withUnsafeReadableBytes { bytes in
-            UpstreamErrorClassifier.classify(status: Int(head.status.code), headers: head.headers, body: bytes, now: Date())
+        let now = Date()
+        let maxHint = routing.settings.maxResetHintSeconds
+        let verdict = prefix.withUnsafeReadableBytes { bytes in
+            UpstreamErrorClassifier.assess(
+                status: Int(head.status.code), headers: head.headers, body: bytes, now: now, maxResetHintSeconds: maxHint)
         }
+        if let window = verdict.bodyWindow(model: request.model, now: now, maxResetHintSeconds: maxHint) {
+            observeWindows([window], attempt: attempt, now: now)
+        }
+        let outcome = verdict.outcome
         if !outcome.shouldTryNextAccount { report.relayedOutcome = AttemptOutcome(outcome) }
-        perform(machine.errorClassified(outcome, detail: "HTTP \(head.status.code)"))
+        perform(
+            machine.errorClassified(
+                outcome, detail: "HTTP \(head.status.code)", pacedScope: verdict.paces ? (verdict.bodySignal?.scope ?? .model) : nil))
     }
 
     private func finishRelay(_ attempt: FailoverStateMachine.Attempt) {
@@ -486,7 +495,14 @@ final class ProxyExchange: UpstreamResponseDelegate {
         case .quotaExhausted(let resetAt):
             event = .quotaExhausted(account: id, group: request.group, resetAt: resetAt)
         case .rateLimited(let until):
-            event = .rateLimited(account: id, group: request.group, until: until)
+            if let scope = failure.pacedScope {
+                // A rate limit whose window ran out paces the group, or the whole account.
+                event = .paced(
+                    account: id, group: scope == .account ? nil : request.group,
+                    until: until ?? Date().addingTimeInterval(routing.cooldowns.settings.defaultRateLimit))
+            } else {
+                event = .rateLimited(account: id, group: request.group, until: until)
+            }
         case .authFailure:
             event = .authFailure(account: id)
             hooks.authFailed(id)
@@ -507,46 +523,74 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     // MARK: - Live quota
 
-    /// Rate-limit headers update the account's quota for this model at once, and protection with it.
+    /// Limit headers of every answer become windows at once (SPEC 2.6): rate limits at 0 pace the
+    /// account, quota windows go through Quota Protection's rule, all of it batched to disk.
     private func observeQuota(_ responseHead: UpstreamResponseHead, attempt: FailoverStateMachine.Attempt) {
-        let model = request.model
-        let group = request.group
         let now = Date()
         var observation = RateLimitObservation()
         responseHead.fields.forEach { name, value in
             RateLimitHeaders.record(name: name, value: value, into: &observation, now: now)
         }
-        guard let figure = observation.modelQuota(named: model) else { return }
+        guard !observation.isEmpty else { return }
+        let windows = observation.windows(model: request.model, now: now, maxResetHintSeconds: routing.settings.maxResetHintSeconds)
+        observeWindows(windows, attempt: attempt, now: now)
+    }
+
+    private func observeWindows(_ windows: [QuotaWindow], attempt: FailoverStateMachine.Attempt, now: Date) {
+        guard !windows.isEmpty else { return }
+        let model = request.model
+        let group = request.group
         // The pool may have been rebuilt while the request was upstream: then find it by id.
         guard let account = routing.account(at: attempt.accountIndex, ifID: attempt.accountID) ?? routing.account(id: attempt.accountID)
         else { return }
-        let previous = account.quota.model(named: model)
-        routing.pendingQuota[account.id, default: [:]][model] = figure
+        routing.pendingQuota[account.id, default: PendingQuota()].add(windows, model: model, now: now)
 
-        // Protection follows the group's highest figure on this account (SPEC 2.3).
-        var groupPercentage = figure.percentage
-        for other in account.quota.models where other.name != model && routing.settings.normalizer.group(for: other.name) == group {
-            groupPercentage = max(groupPercentage, other.percentage)
+        // Rate limits pace: the next request goes elsewhere until the window resets.
+        if windows.contains(where: { $0.kind == .rateLimit && $0.isExhausted }) {
+            for pacing in QuotaWindows.pacing(windows, now: now, maxResetHintSeconds: routing.settings.maxResetHintSeconds) {
+                let scope = pacing.model == nil ? nil : group
+                if (routing.cooldowns.blockedUntil(account: account.id, group: group, now: now) ?? .distantPast) < pacing.until {
+                    coordinator.broadcast(.paced(account: account.id, group: scope, until: pacing.until), from: context.eventLoop)
+                }
+            }
         }
-        var protected = account.protectedModels
-        let shouldProtect = routing.settings.isProtected(group: group, percentage: groupPercentage)
-        let isProtected = protected.contains(group)
-        if shouldProtect && !isProtected {
-            protected.append(group)
+
+        // Quota protects, by the evaluator's rule (the refresher applies the same). Rate limits
+        // alone never change protection, so they skip it.
+        guard windows.contains(where: { $0.kind == .quota }) else {
+            let event = RoutingEvent.quotaObserved(
+                account: account.id, model: model, windows: windows, protectedGroups: account.protectedModels)
+            if Self.movesNotably(windows, from: account.quota.windows) {
+                coordinator.broadcast(event, from: context.eventLoop)
+            } else {
+                routing.apply(event, now: now)
+            }
+            return
+        }
+        let (updated, outcome) = routing.settings.evaluator.observing(windows, model: model, on: account, now: now)
+        for change in outcome.changes {
             hooks.logger.notice(
-                "protected \(group) on \(account.id) (\(PercentText.format(groupPercentage))% <= \(routing.settings.protection.thresholdPercentage)%, live)",
-                metadata: ["account": "\(account.id)", "model": "\(group)"])
-        } else if !shouldProtect && isProtected && routing.settings.protection.enabled {
-            protected.removeAll { $0 == group }
+                "\(change.message) (live)", metadata: ["account": "\(account.id)", "model": "\(change.group)"])
         }
-        let changedEnough =
-            previous.map { Int($0.percentage) != Int(figure.percentage) || $0.resetTime != figure.resetTime } ?? true
-        let event = RoutingEvent.quotaObserved(account: account.id, quota: figure, protectedGroups: protected)
-        if changedEnough || protected != account.protectedModels {
+        let event = RoutingEvent.quotaObserved(
+            account: account.id, model: model, windows: windows, protectedGroups: updated.protectedModels)
+        if QuotaWindows.differsNotably(account.quota.windows, updated.quota.windows)
+            || updated.protectedModels != account.protectedModels
+        {
             coordinator.broadcast(event, from: context.eventLoop)
         } else {
             routing.apply(event, now: now)
         }
+    }
+
+    /// Whether observed rate limits are news for the other loops: a limit not seen before, one
+    /// reaching or leaving 0, or a move of 5 points or more (metrics and `accounts` read any loop).
+    private static func movesNotably(_ observed: [QuotaWindow], from known: [QuotaWindow]) -> Bool {
+        for window in observed {
+            guard let old = known.first(where: { $0.sameLimit(as: window) }) else { return true }
+            if old.isExhausted != window.isExhausted || abs(old.percentage - window.percentage) >= 5 { return true }
+        }
+        return false
     }
 
     // MARK: - Answers the proxy makes itself

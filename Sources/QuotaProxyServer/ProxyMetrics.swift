@@ -35,6 +35,7 @@ final class ProxyMetrics: Sendable {
     static let upstreamAttempts = "quota_proxy_upstream_attempts_total"
     static let warmupsTotal = "quota_proxy_warmups_total"
     static let quotaPercentage = "quota_proxy_quota_percentage"
+    static let windowPercentage = "quota_proxy_window_percentage"
     static let protectedGroup = "quota_proxy_protected"
     static let cooldownsActive = "quota_proxy_cooldowns_active"
     static let accounts = "quota_proxy_accounts"
@@ -44,7 +45,9 @@ final class ProxyMetrics: Sendable {
         let (metric, unit, help): (String, String, String) =
             switch name {
             case upstreamAttempts: ("upstream_attempts", "total", "Requests sent to upstream accounts, by account and outcome.")
-            case quotaPercentage: ("quota", "percentage", "Remaining quota of an account for a model (latest figure).")
+            case quotaPercentage: ("quota", "percentage", "Remaining quota of an account for a model (tightest quota window).")
+            case windowPercentage:
+                ("window", "percentage", "Remaining share of one limit window (window=1m, 5h, 7d, quota when its length is unknown; model=\"\" for account-wide windows).")
             case protectedGroup: ("protected", "", "1 for each protection group an account does not serve (Quota Protection).")
             case cooldownsActive: ("cooldowns", "active", "Accounts (or account and group pairs) cooling down, by reason.")
             case accounts: ("accounts", "", "Accounts by tier and state.")
@@ -135,6 +138,14 @@ final class ProxyMetrics: Sendable {
             for model in account.quota.models {
                 values[GaugeKey(name: Self.quotaPercentage, labels: [("account", account.id), ("model", model.name)])] =
                     model.percentage
+            }
+            for window in account.quota.windows {
+                // Several sources may report the same length (headers and a usage endpoint): the
+                // tightest is shown.
+                let key = GaugeKey(
+                    name: Self.windowPercentage,
+                    labels: [("account", account.id), ("model", window.model ?? ""), ("window", window.label)])
+                values[key] = min(values[key] ?? 100, window.percentage)
             }
             for group in account.protectedModels {
                 values[GaugeKey(name: Self.protectedGroup, labels: [("account", account.id), ("group", group)])] = 1

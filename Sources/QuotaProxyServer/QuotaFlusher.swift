@@ -19,10 +19,11 @@ struct QuotaFlusher: Sendable {
     @discardableResult
     func flush() async -> Int {
         let drained = await coordinator.collect { $0.drainPendingQuota() }
-        var merged: [String: [String: ModelQuota]] = [:]
+        var merged: [String: PendingQuota] = [:]
+        let now = Date()
         for perLoop in drained {
-            for (account, models) in perLoop {
-                merged[account, default: [:]].merge(models) { old, new in new }
+            for (account, pending) in perLoop {
+                merged[account, default: PendingQuota()].add(pending, now: now)
             }
         }
         let cooldowns = try? await coordinator.withFirst { routing -> (UInt64, CooldownBook) in
@@ -34,14 +35,14 @@ struct QuotaFlusher: Sendable {
     }
 
     private func write(
-        _ figures: [String: [String: ModelQuota]], cooldowns: (UInt64, CooldownBook)?, evaluator: ProtectionEvaluator
+        _ figures: [String: PendingQuota], cooldowns: (UInt64, CooldownBook)?, evaluator: ProtectionEvaluator
     ) -> Int {
         var written = 0
         let now = Date()
-        for (id, models) in figures.sorted(by: { $0.key < $1.key }) {
+        for (id, pending) in figures.sorted(by: { $0.key < $1.key }) {
             do {
                 let updated = try state.accounts.update(id: id) { account in
-                    for figure in models.values { account.quota.upsert(figure) }
+                    account.mergeQuotaWindows(pending.windows, seenModels: pending.models, now: now)
                     account.quota.lastUpdated = now
                     let outcome = evaluator.evaluate(account)
                     for change in outcome.changes {

@@ -12,8 +12,11 @@ enum RoutingEvent: Sendable {
     case authFailure(account: String)
     /// Clears failure counters after a success on an account that had failures.
     case success(account: String, group: String)
-    /// Live quota from rate-limit headers, with the protection groups it implies.
-    case quotaObserved(account: String, quota: ModelQuota, protectedGroups: [String])
+    /// Limit windows seen in an answer for `model` (headers or error body), with the protection
+    /// groups they imply (SPEC 2.6); each loop merges them into its copy of the account.
+    case quotaObserved(account: String, model: String, windows: [QuotaWindow], protectedGroups: [String])
+    /// A rate-limit window ran out: pace the group (or, with `nil`, the whole account) until then.
+    case paced(account: String, group: String?, until: Date)
     case clearCooldown(account: String, group: String?)
     case accountsChanged(AccountChanges)
     case settingsChanged(RoutingSettings)

@@ -18,7 +18,10 @@ struct RoutingSettings: Sendable {
     var translation: Bool
     var protection: QuotaProxyConfiguration.QuotaProtection
     var normalizer: ModelGroupNormalizer
-    var protectionMatcher: ModelMatcher
+    /// Quota Protection's one rule (the refresher uses the same).
+    var evaluator: ProtectionEvaluator
+    /// `routing.max_reset_hint_seconds`.
+    var maxResetHintSeconds: Int
     var mintConfigured: Bool
     /// The model → group table handed to ``AccountPool`` (members only; a group maps to itself).
     var groupTable: [String: String]
@@ -37,7 +40,8 @@ struct RoutingSettings: Sendable {
         translation = configuration.routing.translation
         protection = configuration.quotaProtection
         normalizer = ModelGroupNormalizer(configuration: configuration)
-        protectionMatcher = ModelMatcher(monitoredModels: configuration.quotaProtection.monitoredModels, normalizer: normalizer)
+        evaluator = ProtectionEvaluator(configuration: configuration.quotaProtection, normalizer: normalizer)
+        maxResetHintSeconds = configuration.routing.maxResetHintSeconds
         mintConfigured = configuration.anonymous.mintURL != nil
         var table: [String: String] = [:]
         for (group, members) in configuration.modelGroups {
@@ -46,11 +50,5 @@ struct RoutingSettings: Sendable {
         }
         groupTable = table
         clientIdleTimeout = .seconds(Int64(configuration.listen.idleTimeoutSeconds))
-    }
-
-    /// Whether a quota figure for `group` at `percentage` means the account must not serve it.
-    func isProtected(group: String, percentage: Double) -> Bool {
-        protection.enabled && protectionMatcher.covers(group: group)
-            && percentage <= Double(protection.thresholdPercentage)
     }
 }

@@ -99,9 +99,11 @@ struct WarmupExecutor: Sendable {
         let status = Int(response.status.code)
         report.status = status
         report.outcome = "ok"
-        if let figure = RateLimitHeaders.parse(response.headers, now: now).modelQuota(named: model) {
-            _ = await coordinator.collect { routing in
-                routing.pendingQuota[accountID, default: [:]][model] = figure
+        // The warmup's own answer reports limits like any other (SPEC 2.6): windows, batched.
+        let windows = RateLimitHeaders.parse(response.headers, now: now).windows(model: model, now: now)
+        if !windows.isEmpty {
+            _ = try? await coordinator.withFirst { routing in
+                routing.pendingQuota[accountID, default: PendingQuota()].add(windows, model: model, now: now)
                 return true
             }
         }

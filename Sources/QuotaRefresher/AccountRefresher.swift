@@ -61,7 +61,7 @@ struct AccountRefresher: Sendable {
             fetched = account.quotaSource.kind == .headers ? .passive : await pollingFetcher.fetch(asking, now: now)
         }
         switch fetched {
-        case .figures(let models): report.quota = "\(models.count) model(s)"
+        case .windows(let windows): report.quota = "\(windows.count) window(s)"
         case .forbidden: report.quota = "forbidden (403)"
         case .unauthorized: report.quota = "unauthorized (401)"
         case .passive: report.quota = "from proxied answers"
@@ -84,12 +84,27 @@ struct AccountRefresher: Sendable {
                     current.disabledReason = disableReason
                 }
                 switch fetched {
-                case .figures(let models):
-                    current.quota = QuotaMerge.applying(models, to: current.quota, now: now)
+                case .windows(let fresh):
+                    let clamped = fresh.map { window -> QuotaWindow in
+                        var window = window
+                        window.resetTime = QuotaWindows.clampedReset(
+                            window.resetTime, now: now, maxResetHintSeconds: configuration.routing.maxResetHintSeconds)
+                        return window
+                    }
+                    current.quota = QuotaMerge.applying(
+                        windows: clamped, source: QuotaWindow.Source(current.quotaSource.kind), to: current.quota,
+                        knownModels: current.models ?? [], now: now)
                 case .forbidden:
                     current.quota = QuotaMerge.markingForbidden(current.quota, now: now)
                 default:
-                    break
+                    // Nothing polled (headers, or the source failed): windows still age — expired
+                    // rate limits go, a header window past its reset is full again.
+                    let windows = QuotaWindows.merge([], into: current.quota.windows, now: now)
+                    let models = current.quota.models
+                    current.quota.setWindows(windows, knownModels: current.models ?? [], now: now)
+                    if current.quota.windows.isEmpty && current.quota.models.isEmpty && !models.isEmpty {
+                        current.quota.models = models
+                    }
                 }
                 let outcome = evaluator.evaluate(current)
                 if outcome.needsWrite(comparedTo: current) {

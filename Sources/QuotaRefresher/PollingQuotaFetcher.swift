@@ -6,8 +6,9 @@ import QuotaCore
 import QuotaUpstream
 
 /// Polls a quota endpoint with the account's credential: the Antigravity-shaped
-/// `POST {url}/v1internal:fetchAvailableModels`, or a generic `quota_url` answering
-/// `{"models":[{"name","percentage"|"remaining_fraction","reset_time"}]}`.
+/// `POST {url}/v1internal:fetchAvailableModels`, a generic `quota_url` answering
+/// `{"models":[{"name","percentage"|"remaining_fraction","reset_time"}]}`, Claude's
+/// `GET {url}/api/oauth/usage` or Codex's `GET {url}/backend-api/wham/usage`.
 struct PollingQuotaFetcher: QuotaFetcher {
     let client: UpstreamHTTPClient
 
@@ -28,6 +29,11 @@ struct PollingQuotaFetcher: QuotaFetcher {
         case .quotaURL:
             let query = URLComponents(string: url)?.percentEncodedQuery.map { "?" + $0 } ?? ""
             head = HTTPRequestHead(version: .http1_1, method: .GET, uri: (origin.basePath.isEmpty ? "/" : origin.basePath) + query, headers: headers)
+        case .anthropicUsage:
+            headers.add(name: "anthropic-beta", value: "oauth-2025-04-20")
+            head = HTTPRequestHead(version: .http1_1, method: .GET, uri: origin.basePath + "/api/oauth/usage", headers: headers)
+        case .codexUsage:
+            head = HTTPRequestHead(version: .http1_1, method: .GET, uri: origin.basePath + "/backend-api/wham/usage", headers: headers)
         case .headers:
             return .passive
         }
@@ -41,8 +47,8 @@ struct PollingQuotaFetcher: QuotaFetcher {
         }
         switch response.status.code {
         case 200..<300:
-            switch QuotaSnapshotParser.parse(Data(buffer: response.body), kind: account.quotaSource.kind) {
-            case .success(let models): return .figures(models)
+            switch QuotaSnapshotParser.parseWindows(Data(buffer: response.body), kind: account.quotaSource.kind, now: now) {
+            case .success(let windows): return .windows(windows)
             case .failure(let error): return .malformed(error.description)
             }
         case 401:

@@ -10,8 +10,8 @@ protocol QuotaFetcher: Sendable {
 
 /// What a quota source said about an account.
 enum QuotaFetchResult: Sendable, Equatable {
-    /// Fresh figures: replace `quota.models` with them.
-    case figures([ModelQuota])
+    /// Fresh windows: replace the windows of the account's source with them (SPEC 2.6).
+    case windows([QuotaWindow])
     /// The source refused the account (403): mark it `is_forbidden`.
     case forbidden
     /// The credentials were refused (401): the token needs renewing.

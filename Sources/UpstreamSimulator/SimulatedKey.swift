@@ -24,12 +24,15 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
     /// `cloudaicompanionProject`, and Code Assist model calls must name it. Absent: no project is
     /// answered and any is accepted.
     public var project: String?
+    /// Subscription windows (5-hour, 7-day) with their headers, 429s and usage endpoint.
+    public var subscription: SubscriptionPlan?
 
     /// Creates a key.
     public init(
         key: String, models: [String: ModelQuota] = [:], fault: Fault? = nil, strictModels: Bool = false, forbidden: Bool = false,
-        project: String? = nil
+        project: String? = nil, subscription: SubscriptionPlan? = nil
     ) {
+        self.subscription = subscription
         self.key = key
         self.models = models
         self.fault = fault
@@ -45,6 +48,7 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
         case strictModels = "strict_models"
         case forbidden
         case project
+        case subscription
     }
 
     /// Decodes a key; `key` may be absent (the admin API takes it from the path), every other
@@ -57,6 +61,7 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
         self.strictModels = try container.decodeIfPresent(Bool.self, forKey: .strictModels) ?? false
         self.forbidden = try container.decodeIfPresent(Bool.self, forKey: .forbidden) ?? false
         self.project = try container.decodeIfPresent(String.self, forKey: .project)
+        self.subscription = try container.decodeIfPresent(SubscriptionPlan.self, forKey: .subscription)
     }
 
     /// Checks the key string, every quota and the fault.
@@ -71,5 +76,6 @@ public struct SimulatedKey: Codable, Sendable, Equatable {
         }
         try fault?.validate(context: "keys[\(key)].fault")
         if let project, project.isEmpty { throw .invalidConfiguration("keys[\(key)].project must be non-empty when present") }
+        try subscription?.validate(context: "keys[\(key)].subscription")
     }
 }

@@ -93,9 +93,13 @@ extension SimulatorResponder {
             let update = try JSONCoding.decode(QuotaUpdate.self, from: try Self.requireBody(data), what: "quota")
             try await state.setQuota(update, forKey: key)
             return HTTPResponses.encodable(200, await state.key(key))
+        case (.post, "subscription"), (.put, "subscription"):
+            let update = try JSONCoding.decode(SubscriptionUpdate.self, from: try Self.requireBody(data), what: "subscription")
+            _ = try await state.updateSubscription(update, forKey: key)
+            return HTTPResponses.encodable(200, await state.key(key))
         case (.get, "stats"):
             return HTTPResponses.encodable(200, try await state.stats(forKey: key))
-        case (_, "fault"), (_, "quota"), (_, "stats"):
+        case (_, "fault"), (_, "quota"), (_, "stats"), (_, "subscription"):
             return Self.methodNotAllowed(method, path)
         default:
             return HTTPResponses.error(.openAI, status: 404, type: "not_found_error", message: "Unknown admin route \(method.rawValue) \(path)", code: "unknown_url")

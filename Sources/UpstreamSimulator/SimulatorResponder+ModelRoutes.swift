@@ -46,6 +46,17 @@ extension SimulatorResponder {
         case .failure(let message): return HTTPResponses.badRequest(style, message, code: "invalid_simulator_header", headers: earlyHeaders)
         }
 
+        // Subscription windows first: a used-up 5-hour or 7-day window refuses every model.
+        var subscriptionHeaders = HTTPFields()
+        switch await state.takeSubscription(key: key, consume: route.consumesQuota) {
+        case .exhausted(let plan):
+            let rejection = plan.rejection(now: Date())
+            return HTTPResponses.json(rejection.status, rejection.body, headers: rejection.headers)
+        case .granted(let plan):
+            subscriptionHeaders = plan.headers(now: Date())
+        case nil:
+            break
+        }
         switch await state.consume(key: key, model: model, consume: route.consumesQuota) {
         case .modelNotFound:
             return HTTPResponses.error(
@@ -55,7 +66,8 @@ extension SimulatorResponder {
         case .exhausted(let snapshot):
             return HTTPResponses.quotaExhausted(style, headers: HTTPResponses.rateLimitHeaders(snapshot))
         case .granted(let snapshot):
-            let headers = HTTPResponses.rateLimitHeaders(snapshot)
+            var headers = HTTPResponses.rateLimitHeaders(snapshot)
+            headers.append(contentsOf: subscriptionHeaders)
             let completion = SimulatedCompletion(chunkCount: pacing.chunks, requestBodyBytes: parsed.byteCount)
             let streaming = route.supportsStreaming && parsed.stream
             switch route {

@@ -61,6 +61,9 @@ struct SimulatorResponder: HTTPResponder {
             return try await onlyPost(method, path) { await handleOAuthToken(request: request, body: body) }
         case "/anonymous/mint":
             return try await onlyPost(method, path) { await handleMint() }
+        case "/api/oauth/usage", "/backend-api/wham/usage":
+            guard method == .get else { return Self.methodNotAllowed(method, path) }
+            return try await handleUsage(codex: path != "/api/oauth/usage", path: path, request: request, body: body, context: context)
         case "/healthz":
             return HTTPResponses.json(200, ["status": "ok"])
         default:

@@ -41,7 +41,7 @@ public actor SimulatorState {
         case disabled
     }
 
-    private var keys: [String: KeyEntry] = [:]
+    var keys: [String: KeyEntry] = [:]
     private var streamChunkDelayMilliseconds: Int
     private var streamChunks: Int
     private var refreshTokens: [String: RefreshTokenConfiguration]
@@ -50,7 +50,7 @@ public actor SimulatorState {
     private var deprecatedModelIds: [String: String]
     private var outage: Outage?
     private var outageAnswers = 0
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
 
     /// Creates the state from a configuration, validating it first.
     /// - Parameters:

@@ -23,6 +23,10 @@ import NIOCore
 ///   Google routes answer in Google's error shapes (``GoogleErrors``) and decide their content
 ///   with ``GeminiAnswer`` (tool calls, thoughts, finish reasons).
 /// - `POST /oauth/token` (refresh-token grant), `POST /anonymous/mint`, `GET /healthz`.
+/// - `GET /api/oauth/usage` (Claude subscription usage), `GET /backend-api/wham/usage` (Codex), for
+///   keys with a ``SubscriptionPlan``; such keys' model answers also carry the unified
+///   (`anthropic-ratelimit-unified-*`) or `x-codex-*` headers, and a used-up window answers 429
+///   (`rate_limit_error` with `unified-status: rejected`, or `usage_limit_reached` with `resets_at`).
 ///
 /// Model routes carry `x-ratelimit-{limit,remaining,reset}-requests` and
 /// `anthropic-ratelimit-requests-{limit,remaining,reset}` on every answer for which the key is
@@ -36,6 +40,8 @@ import NIOCore
 /// - `GET|PUT|DELETE /admin/keys/{key}` (PUT body ``SimulatedKey``; `key` in the body optional).
 /// - `POST /admin/keys/{key}/fault` (body ``Fault``: `{"mode":"rate_limited","retry_after":5,"fail_count":2,"delay_ms":100}`).
 /// - `POST /admin/keys/{key}/quota` (body ``QuotaUpdate``: `{"model":"m","remaining":0,"limit":100,"reset_seconds":60}`).
+/// - `POST /admin/keys/{key}/subscription` (body `SubscriptionUpdate`: `{"style":"codex"}`,
+///   `{"five_hour":{"used":100}}` drains, `{"five_hour":{"reset":true}}` ends the window, `{"remove":true}`).
 /// - `GET /admin/keys/{key}/stats` → ``KeyStats`` `{"requests":N,"by_path":{..},"last_request":{"method","path","headers","body"}}`.
 /// - `POST /admin/reset-counters`.
 /// - `GET|POST|DELETE /admin/outage` (body ``Outage``: `{"status":503}`, `{"status":404,"fail_count":2}`,

@@ -8,12 +8,15 @@ import QuotaState
 struct QuotaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quota",
-        abstract: "Remaining quota per account and model: percentage, reset, source, age, protection.",
+        abstract: "Remaining quota per account and model, and every limit window: quota apart from rate limits.",
         discussion: """
             Reads the account files in <state-dir>/accounts directly; no service needs to run. \
-            Figures from antigravity or quota_url sources are refreshed by quota-refresher every \
-            refresher.interval_seconds and flagged stale when older than twice that; figures from \
-            rate-limit headers change only when requests are proxied, so only their age is shown. \
+            The first table is quota.models: per model the tightest quota window, the figure Quota \
+            Protection compares with the threshold. Then every quota window (5h, 7d, polled quota; \
+            ACTS ON names the models whose protection figure it is) and every rate limit (per-minute \
+            headers; PAUSE shows when one at 0 keeps the account aside). Figures from polled sources \
+            are refreshed by quota-refresher every refresher.interval_seconds and flagged stale when \
+            older than twice that; header figures change only when requests are proxied. \
             Credentials are never shown.
 
             Example: quota-proxyctl quota --account acc-1

@@ -36,6 +36,9 @@ struct QuotaReport {
     /// Why an account has no figures, for the operator.
     func noDataNote(_ account: Account) -> String {
         if account.quota.isForbidden { return "no quota data: the quota source answered 403 (forbidden)" }
+        if account.quota.windows.contains(where: { $0.kind == .rateLimit }) {
+            return "no quota window: only per-minute rate limits are known (they pace; protection needs a quota window)"
+        }
         if account.quotaSource.kind == .headers {
             return "no quota data yet (source headers: figures come with the first proxied answer)"
         }
@@ -63,8 +66,52 @@ struct QuotaReport {
                 ])
             }
         }
-        return TerminalOutput.table(
+        var text = TerminalOutput.table(
             rows, header: ["ACCOUNT", "MODEL", "LEFT", "RESETS", "SOURCE", "UPDATED", "PROTECTED", "STATE", "NOTE"])
+        var quotaRows: [[String]] = []
+        var rateRows: [[String]] = []
+        for account in accounts {
+            for window in account.quota.windows {
+                let scope = window.model ?? "(account)"
+                let current = window.current(at: now)
+                let left = PercentText.format(current.percentage) + "%"
+                if window.kind == .quota {
+                    quotaRows.append([
+                        account.id, scope, window.label, left, resetText(current.resetTime), window.source.rawValue,
+                        protectionBasis(window, of: account).isEmpty
+                            ? "" : "protection (" + protectionBasis(window, of: account).joined(separator: ",") + ")",
+                    ])
+                } else {
+                    rateRows.append([
+                        account.id, scope, window.label, left, resetText(window.resetTime), window.source.rawValue,
+                        pausedUntil(window).map { "paused until " + resetText($0) } ?? "",
+                    ])
+                }
+            }
+        }
+        if !quotaRows.isEmpty {
+            text += "\nQuota windows (protection and warmup use these):\n"
+            text += TerminalOutput.table(quotaRows, header: ["ACCOUNT", "SCOPE", "WINDOW", "LEFT", "RESETS", "SOURCE", "ACTS ON"])
+        }
+        if !rateRows.isEmpty {
+            text += "\nRate limits (pace requests; never protect):\n"
+            text += TerminalOutput.table(rateRows, header: ["ACCOUNT", "SCOPE", "WINDOW", "LEFT", "RESETS", "SOURCE", "PAUSE"])
+        }
+        return text
+    }
+
+    /// The models whose protection figure this quota window is (the tightest quota window of
+    /// each model in `quota.models`).
+    func protectionBasis(_ window: QuotaWindow, of account: Account) -> [String] {
+        guard window.kind == .quota else { return [] }
+        return account.quota.models.map(\.name).filter { model in
+            QuotaWindows.tightestQuota(for: model, in: account.quota.windows, now: now)?.sameLimit(as: window) == true
+        }
+    }
+
+    /// When a rate-limit window at 0 stops pacing the account, if it still does.
+    func pausedUntil(_ window: QuotaWindow) -> Date? {
+        QuotaWindows.pacing([window], now: now).first?.until
     }
 
     /// `11-22 18:00:00 (in 2h03m)`, `… (passed)`, or `-`.
@@ -100,6 +147,24 @@ struct QuotaReport {
                             ]
                         }),
                 ]
+                object["windows"] = .array(
+                    account.quota.windows.map { window in
+                        let current = window.current(at: now)
+                        return [
+                            "kind": .string(window.kind.rawValue),
+                            "scope": .string(window.scope.rawValue),
+                            "model": window.model.map(JSONValue.string) ?? .null,
+                            "window": .string(window.label),
+                            "window_seconds": window.windowSeconds.map { .number(Double($0)) } ?? .null,
+                            "percentage": .number(current.percentage),
+                            "reset_time": current.resetTime.map { .string(Timestamp.format($0)) } ?? .null,
+                            "resets_in_seconds": current.resetTime.map { .number(Double(Int($0.timeIntervalSince(now).rounded(.up)))) } ?? .null,
+                            "source": .string(window.source.rawValue),
+                            "observed_at": .string(Timestamp.format(window.observedAt)),
+                            "protection_for": .array(protectionBasis(window, of: account).map(JSONValue.string)),
+                            "paused_until": pausedUntil(window).map { .string(Timestamp.format($0)) } ?? .null,
+                        ]
+                    })
                 if let label = account.label { object["label"] = .string(label) }
                 if account.quota.models.isEmpty { object["note"] = .string(noDataNote(account)) }
                 return .object(object)

@@ -157,8 +157,13 @@ struct MonitoringTests {
         // State gauges.
         #expect(samples.value("quota_proxy_cooldowns_active", ["reason": "rate_limited"]) == 1)
         #expect(samples.value("quota_proxy_accounts", ["tier": "primary", "state": "enabled"]) == 2)
-        let quota = samples.all("quota_proxy_quota_percentage").filter { $0.labels["account"] == "acc-2-healthy" }
-        #expect(quota.contains { $0.labels["model"] == "gpt-4o-mini" && $0.value > 0 && $0.value <= 100 }, "live quota from headers")
+        // The simulator's per-minute headers are a rate limit: a window, not quota (SPEC 2.6).
+        let windows = samples.all("quota_proxy_window_percentage").filter { $0.labels["account"] == "acc-2-healthy" }
+        #expect(
+            windows.contains { $0.labels["model"] == "gpt-4o-mini" && $0.labels["window"] == "1m" && $0.value > 0 && $0.value <= 100 },
+            "live window from headers")
+        #expect(samples.all("quota_proxy_quota_percentage").filter { $0.labels["account"] == "acc-2-healthy" }.isEmpty)
+        #expect(page.body.contains("# HELP quota_proxy_window_percentage "))
         #expect(samples.value("quota_proxy_requests_total", ["route": "/metrics", "model": "", "status": "401"]) == 1)
         // Every series has its help text.
         for line in page.body.split(separator: "\n") where line.hasPrefix("# TYPE ") {

@@ -9,9 +9,10 @@ import UpstreamSimulator
 @Suite("Proxy state and control", .serialized)
 struct ProxyStateTests {
     @Test func liveQuotaProtectsAtOnceAndIsPersisted() async throws {
+        // A quota window (a daily request limit: its reset is hours away) seen in answer headers.
         let env = try await ProxyEnvironment.start(
             keys: [
-                SimulatedKey(key: "sk-low-000000001", models: ["claude-sonnet-4-5": SimQuota(limit: 20, remaining: 3, resetSeconds: 3600)]),
+                SimulatedKey(key: "sk-low-000000001", models: ["claude-sonnet-4-5": SimQuota(limit: 20, remaining: 3, resetSeconds: 7200)]),
                 SimulatedKey(key: "sk-high-00000001"),
             ],
             config: ["routing": ["strategy": "fill-first"]]

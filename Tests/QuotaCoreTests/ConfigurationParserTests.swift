@@ -49,6 +49,17 @@ struct ConfigurationParserTests {
         #expect(try ConfigurationParser().parse(data: nil, file: nil) == config)
     }
 
+    @Test func maxResetHintSeconds() throws {
+        #expect(try parse("{}").routing.maxResetHintSeconds == 604_800)
+        #expect(try parse(#"{"routing":{"max_reset_hint_seconds":3600}}"#).routing.maxResetHintSeconds == 3600)
+        #expect(
+            try parse("{}", environment: ["QUOTA_PROXY_ROUTING_MAX_RESET_HINT_SECONDS": "7200"]).routing.maxResetHintSeconds == 7200)
+        for bad in ["0", "59", "31536001", "\"soon\""] {
+            let found = problems(#"{"routing":{"max_reset_hint_seconds":"# + bad + "}}")
+            #expect(found.contains { $0.key == "routing.max_reset_hint_seconds" }, "\(bad): \(found)")
+        }
+    }
+
     @Test func theSpecExampleParses() throws {
         let json = """
             {

@@ -121,3 +121,62 @@ struct AccountStoreTests {
         #expect(StateDirectory.resolve(flag: nil, environment: [:]).path == "/var/lib/quota-proxy")
     }
 }
+
+/// Account files written by 0.1.0 (`quota.models`, no `quota.windows`) keep working (SPEC 2.6).
+@Suite struct WindowMigrationTests {
+    /// The example account of SPEC.md §3 and README "Accounts", exactly.
+    static let example = """
+        {"id": "acc-1", "label": "alice@example.com", "provider": "openai",
+         "base_url": "https://api.example.com", "tier": "primary",
+         "credentials": {"api_key": "sk-..."},
+         "quota_source": {"kind": "headers"},
+         "models": ["gpt-4o-mini", "claude-sonnet-4-5"],
+         "quota": {"models": [{"name": "gpt-4o-mini", "percentage": 80,
+                               "reset_time": "2026-11-22T18:00:00Z"}],
+                   "last_updated": 1795000000, "is_forbidden": false},
+         "protected_models": [], "disabled": false, "disabled_reason": null}
+        """
+
+    @Test func theSpecExampleLoadsWithItsFigureAsAWindowAndKeepsQuotaModels() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = StateDirectory(path: dir.path)
+        try store.prepare()
+        try Data(Self.example.utf8).write(to: URL(fileURLWithPath: store.accountsPath + "/acc-1.json"))
+        let account = try #require(store.accounts.loadAll().accounts.first)
+        let reset = Timestamp.parse("2026-11-22T18:00:00Z")
+        // The reset lies days after last_updated: a quota window, so quota.models is unchanged.
+        #expect(account.quota.models == [ModelQuota(name: "gpt-4o-mini", percentage: 80, resetTime: reset)])
+        #expect(account.quota.windows.count == 1)
+        #expect(account.quota.windows.first?.kind == .quota)
+        #expect(account.quota.windows.first?.model == "gpt-4o-mini")
+        #expect(account.quota.windows.first?.source == .headers)
+
+        try store.accounts.save(account)
+        let text = try String(contentsOfFile: store.accountsPath + "/acc-1.json", encoding: .utf8)
+        #expect(text.contains("\"windows\""))
+        #expect(text.contains("\"models\""))
+        #expect(try store.accounts.file(for: "acc-1").read() == account)
+    }
+
+    @Test func aPerMinuteFigureOfAnOldHeadersFileBecomesARateLimitThatNeverProtects() throws {
+        // 0.1.0 wrote this from x-ratelimit headers (reset six minutes after last_updated).
+        let old = Self.example
+            .replacingOccurrences(of: "\"percentage\": 80", with: "\"percentage\": 5")
+            .replacingOccurrences(of: "2026-11-22T18:00:00Z", with: "2026-11-18T11:12:40Z")
+        let account = try JSONDecoder().decode(Account.self, from: Data(old.utf8))
+        #expect(account.quota.windows.map(\.kind) == [.rateLimit])
+        #expect(account.quota.models.isEmpty)
+        #expect(ProtectionEvaluator(configuration: QuotaProxyConfiguration()).evaluate(account).protectedModels.isEmpty)
+    }
+
+    @Test func anOldPolledFileKeepsProtecting() throws {
+        let old = Self.example
+            .replacingOccurrences(of: #""quota_source": {"kind": "headers"}"#, with: #""quota_source": {"kind": "antigravity", "url": "https://q.example.com"}"#)
+            .replacingOccurrences(of: "\"percentage\": 80", with: "\"percentage\": 5")
+        let account = try JSONDecoder().decode(Account.self, from: Data(old.utf8))
+        #expect(account.quota.windows.map(\.source) == [.antigravity])
+        #expect(account.quota.models.map(\.percentage) == [5])
+        #expect(ProtectionEvaluator(configuration: QuotaProxyConfiguration()).evaluate(account).protectedModels == ["gpt-4o-mini"])
+    }
+}

@@ -202,6 +202,28 @@ extension Account: Codable {
         self.disabledReason = try container.decodeIfPresent(String.self, forKey: .disabledReason)
         self.extraHeaders = try container.decodeIfPresent([String: String].self, forKey: .extraHeaders) ?? [:]
         self.projectID = try container.decodeIfPresent(String.self, forKey: .projectID)
+        // A file written before windows existed (0.1.0): its figures become windows, so protection
+        // and warmup read one form (SPEC 2.6).
+        if quota.windows.isEmpty && !quota.models.isEmpty {
+            quota.windows = QuotaWindows.legacyWindows(
+                quota.models, sourceKind: quotaSource.kind, observedAt: quota.lastUpdated)
+            quota.models = QuotaWindows.modelFigures(
+                quota.windows, knownModels: quota.models.map(\.name), now: quota.lastUpdated ?? .distantPast)
+        }
+    }
+
+    /// Merges observed windows into the account's quota and derives `quota.models` again
+    /// (`seenModels`: models requests were sent for, so account-wide windows show up for them).
+    public mutating func mergeQuotaWindows(_ observed: [QuotaWindow], seenModels: some Sequence<String>, now: Date) {
+        let merged = QuotaWindows.merge(observed, into: quota.windows, now: now)
+        // The live path's common case: only rate limits moved, so `quota.models` stays as it is.
+        let coversSeen = !merged.contains { $0.kind == .quota && $0.scope == .account }
+            || seenModels.allSatisfy { quota.model(named: $0) != nil }
+        if coversSeen && !QuotaWindows.quotaDiffers(quota.windows, merged) {
+            quota.windows = merged
+            return
+        }
+        quota.setWindows(merged, knownModels: Array(seenModels) + (models ?? []), now: now)
     }
 
     public func encode(to encoder: any Encoder) throws {

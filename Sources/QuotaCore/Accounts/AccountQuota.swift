@@ -1,16 +1,21 @@
 import Foundation
 
-/// An account's known quota: per-model figures, when they were last refreshed, and whether the
-/// quota source refused the account (403).
+/// An account's known quota: its windows (SPEC 2.6), the per-model figures derived from them, when
+/// they were last refreshed, and whether the quota source refused the account (403).
 public struct AccountQuota: Sendable, Equatable {
+    /// The tightest `quota` window of each model (kept as 0.1.0 wrote it, so scripts keep working);
+    /// see ``QuotaWindows/modelFigures(_:knownModels:now:)``.
     public var models: [ModelQuota]
+    /// Every limit the upstream reported: rate limits and quota, per model or account-wide.
+    public var windows: [QuotaWindow]
     /// When `models` was last written by a quota source or by observed rate-limit headers.
     public var lastUpdated: Date?
     /// The quota source answered 403 for this account.
     public var isForbidden: Bool
 
-    public init(models: [ModelQuota] = [], lastUpdated: Date? = nil, isForbidden: Bool = false) {
+    public init(models: [ModelQuota] = [], windows: [QuotaWindow] = [], lastUpdated: Date? = nil, isForbidden: Bool = false) {
         self.models = models
+        self.windows = windows
         self.lastUpdated = lastUpdated
         self.isForbidden = isForbidden
     }
@@ -28,11 +33,21 @@ public struct AccountQuota: Sendable, Equatable {
             models.append(quota)
         }
     }
+
+    /// Sets ``windows`` and derives ``models`` from them at `now` for `knownModels` (the account's
+    /// served models and models seen in requests) plus the models already listed.
+    public mutating func setWindows(_ windows: [QuotaWindow], knownModels: some Sequence<String>, now: Date) {
+        var names = Set(knownModels)
+        for model in models { names.insert(model.name) }
+        self.windows = windows
+        self.models = QuotaWindows.modelFigures(windows, knownModels: names, now: now)
+    }
 }
 
 extension AccountQuota: Codable {
     enum CodingKeys: String, CodingKey {
         case models
+        case windows
         case lastUpdated = "last_updated"
         case isForbidden = "is_forbidden"
     }
@@ -40,6 +55,7 @@ extension AccountQuota: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.models = try container.decodeIfPresent([ModelQuota].self, forKey: .models) ?? []
+        self.windows = try container.decodeIfPresent([QuotaWindow].self, forKey: .windows) ?? []
         self.lastUpdated = try container.decodeIfPresent(Double.self, forKey: .lastUpdated).map {
             Date(timeIntervalSince1970: $0)
         }
@@ -49,6 +65,7 @@ extension AccountQuota: Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(models, forKey: .models)
+        try container.encode(windows, forKey: .windows)
         try container.encode(lastUpdated.map(Timestamp.unixSeconds), forKey: .lastUpdated)
         try container.encode(isForbidden, forKey: .isForbidden)
     }

@@ -7,10 +7,15 @@ public struct QuotaSource: Sendable, Equatable, Codable {
         case antigravity
         /// A generic JSON endpoint `{"models":[{"name","percentage"|"remaining_fraction","reset_time"}]}`: windowed.
         case quotaURL = "quota_url"
+        /// `GET {url}/api/oauth/usage` (Claude subscription): account-wide 5-hour and 7-day windows.
+        case anthropicUsage = "anthropic_usage"
+        /// `GET {url}/backend-api/wham/usage` (ChatGPT/Codex subscription): account-wide windows.
+        case codexUsage = "codex_usage"
     }
 
     public var kind: Kind
-    /// The endpoint polled for `antigravity` and `quota_url`; unused for `headers`.
+    /// The endpoint polled for every kind but `headers` (for the usage kinds: the origin the usage
+    /// path is added to).
     public var url: String?
 
     public init(kind: Kind, url: String? = nil) {

@@ -19,6 +19,7 @@ public struct ConfigurationParser: Sendable {
         ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
         ("routing.disable_fallback", .bool),
         ("routing.translation", .bool),
+        ("routing.disable_fallback", .bool), ("routing.max_reset_hint_seconds", .int),
         ("quota_protection", .section), ("quota_protection.enabled", .bool),
         ("quota_protection.threshold_percentage", .int), ("quota_protection.monitored_models", .stringList),
         ("scheduled_warmup", .section), ("scheduled_warmup.enabled", .bool),
@@ -100,6 +101,7 @@ public struct ConfigurationParser: Sendable {
         reader.read("routing.max_attempts", into: &config.routing.maxAttempts)
         reader.read("routing.disable_fallback", into: &config.routing.disableFallback)
         reader.read("routing.translation", into: &config.routing.translation)
+        reader.read("routing.max_reset_hint_seconds", into: &config.routing.maxResetHintSeconds)
         reader.read("quota_protection.enabled", into: &config.quotaProtection.enabled)
         reader.read("quota_protection.threshold_percentage", into: &config.quotaProtection.thresholdPercentage)
         reader.read("quota_protection.monitored_models", into: &config.quotaProtection.monitoredModels)

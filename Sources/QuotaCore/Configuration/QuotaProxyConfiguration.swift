@@ -27,6 +27,9 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         /// Serve a client from accounts of another protocol (OpenAI ↔ Anthropic ↔ Gemini) by
         /// translating requests and answers; off: only accounts of the client's own protocol.
         public var translation: Bool = true
+        /// `routing.max_reset_hint_seconds`: a reset hint (header, error body, polled quota) further
+        /// away than this is clamped to it, and the account is re-checked then (default 7 days).
+        public var maxResetHintSeconds: Int = 604_800
         public init() {}
     }
 
@@ -129,6 +132,11 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         }
         if !(1...20).contains(routing.maxAttempts) {
             fail("routing.max_attempts", "must be between 1 and 20, got \(routing.maxAttempts)")
+        }
+        if !(60...31_536_000).contains(routing.maxResetHintSeconds) {
+            fail(
+                "routing.max_reset_hint_seconds",
+                "must be between 60 (1 minute) and 31536000 (365 days), got \(routing.maxResetHintSeconds)")
         }
         if !(1...99).contains(quotaProtection.thresholdPercentage) {
             fail(

@@ -5,6 +5,8 @@ import Foundation
 ///
 /// - Quota exhaustion and rate limits are kept per (account, protection group).
 /// - The circuit breaker and auth failures are kept per account and block every group.
+/// - Pacing (a rate-limit window at 0, SPEC 2.6) is kept per group, or per account when the limit
+///   is account-wide.
 ///
 /// Queries are dictionary lookups (O(1)); an empty book answers without hashing anything.
 /// The book is `Codable` (`cooldowns.json`): active blocks only, snake_case keys, times as unix
@@ -47,6 +49,7 @@ public struct CooldownBook: Sendable, Equatable {
         var exhaustedUntil: Date?
         var consecutiveExhaustions = 0
         var rateLimitedUntil: Date?
+        var pacedUntil: Date?
     }
 
     struct AccountRecord: Sendable, Equatable {
@@ -56,6 +59,8 @@ public struct CooldownBook: Sendable, Equatable {
         var recentFailures: [Date] = []
         var authFailedUntil: Date?
         var authFailures = 0
+        /// Account-wide pacing (an account-scope rate limit ran out).
+        var pacedUntil: Date?
     }
 
     public var settings: Settings
@@ -118,6 +123,27 @@ public struct CooldownBook: Sendable, Equatable {
         record.groups[group] = groupRecord
         records[account] = record
         return groupRecord.rateLimitedUntil ?? end
+    }
+
+    /// A rate-limit window of `account` has nothing left (SPEC 2.6): pace `group` (or, with `nil`,
+    /// the whole account) until `until`, at least one second. Never shortens an existing pacing.
+    /// - Returns: when the pacing ends.
+    @discardableResult
+    public mutating func recordPaced(account: String, group: String?, until: Date, now: Date) -> Date {
+        let end = max(until, now.addingTimeInterval(1))
+        var record = records[account] ?? AccountRecord()
+        let result: Date
+        if let group {
+            var groupRecord = record.groups[group] ?? GroupRecord()
+            groupRecord.pacedUntil = max(end, groupRecord.pacedUntil ?? end)
+            result = groupRecord.pacedUntil ?? end
+            record.groups[group] = groupRecord
+        } else {
+            record.pacedUntil = max(end, record.pacedUntil ?? end)
+            result = record.pacedUntil ?? end
+        }
+        records[account] = record
+        return result
     }
 
     /// A service error (5xx, timeout, reset) on `account`. The failure that makes
@@ -212,8 +238,9 @@ public struct CooldownBook: Sendable, Equatable {
     /// The block that keeps `account` from `group` longest, or `nil` when it is available.
     public func block(account: String, group: String, now: Date) -> CooldownEntry? {
         guard let (until, reason) = blocking(account: account, group: group, now: now) else { return nil }
+        let accountWide = reason.isAccountWide || (reason == .paced && records[account]?.pacedUntil == until)
         return CooldownEntry(
-            account: account, group: reason.isAccountWide ? nil : group, reason: reason, until: until,
+            account: account, group: accountWide ? nil : group, reason: reason, until: until,
             consecutiveExhaustions: reason == .quotaExhausted ? consecutiveExhaustions(account: account, group: group) : nil)
     }
 
@@ -231,6 +258,10 @@ public struct CooldownBook: Sendable, Equatable {
             until = end
             reason = .authFailed
         }
+        if let end = record.pacedUntil, end > until {
+            until = end
+            reason = .paced
+        }
         if !record.groups.isEmpty, let groupRecord = record.groups[group] {
             if let end = groupRecord.exhaustedUntil, end > until {
                 until = end
@@ -239,6 +270,10 @@ public struct CooldownBook: Sendable, Equatable {
             if let end = groupRecord.rateLimitedUntil, end > until {
                 until = end
                 reason = .rateLimited
+            }
+            if let end = groupRecord.pacedUntil, end > until {
+                until = end
+                reason = .paced
             }
         }
         guard let reason else { return nil }
@@ -288,6 +323,14 @@ public struct CooldownBook: Sendable, Equatable {
                 var groupRecord = record.groups[entry.group ?? ""] ?? GroupRecord()
                 groupRecord.rateLimitedUntil = max(entry.until, groupRecord.rateLimitedUntil ?? entry.until)
                 record.groups[entry.group ?? ""] = groupRecord
+            case .paced:
+                if let group = entry.group {
+                    var groupRecord = record.groups[group] ?? GroupRecord()
+                    groupRecord.pacedUntil = max(entry.until, groupRecord.pacedUntil ?? entry.until)
+                    record.groups[group] = groupRecord
+                } else {
+                    record.pacedUntil = max(entry.until, record.pacedUntil ?? entry.until)
+                }
             }
             records[entry.account] = record
         }
@@ -321,6 +364,9 @@ public struct CooldownBook: Sendable, Equatable {
             if let until = record.authFailedUntil {
                 entries.append(CooldownEntry(account: account, group: nil, reason: .authFailed, until: until))
             }
+            if let until = record.pacedUntil {
+                entries.append(CooldownEntry(account: account, group: nil, reason: .paced, until: until))
+            }
             for (group, groupRecord) in record.groups {
                 if let until = groupRecord.exhaustedUntil {
                     entries.append(
@@ -330,6 +376,9 @@ public struct CooldownBook: Sendable, Equatable {
                 }
                 if let until = groupRecord.rateLimitedUntil {
                     entries.append(CooldownEntry(account: account, group: group, reason: .rateLimited, until: until))
+                }
+                if let until = groupRecord.pacedUntil {
+                    entries.append(CooldownEntry(account: account, group: group, reason: .paced, until: until))
                 }
             }
         }
@@ -346,10 +395,12 @@ public struct CooldownBook: Sendable, Equatable {
         guard var record = records[account] else { return }
         if let until = record.circuitOpenUntil, until <= now { record.circuitOpenUntil = nil }
         if let until = record.authFailedUntil, until <= now { record.authFailedUntil = nil }
+        if let until = record.pacedUntil, until <= now { record.pacedUntil = nil }
         let windowStart = now.addingTimeInterval(-settings.circuitWindow)
         record.recentFailures.removeAll { $0 < windowStart }
         for (group, var groupRecord) in record.groups {
             if let until = groupRecord.rateLimitedUntil, until <= now { groupRecord.rateLimitedUntil = nil }
+            if let until = groupRecord.pacedUntil, until <= now { groupRecord.pacedUntil = nil }
             if let until = groupRecord.exhaustedUntil, until <= now {
                 // Keep the expired time while the streak matters: it dates the streak.
                 if groupRecord.consecutiveExhaustions == 0 || now.timeIntervalSince(until) >= settings.backoff.maximum {
@@ -359,13 +410,14 @@ public struct CooldownBook: Sendable, Equatable {
             } else if groupRecord.exhaustedUntil == nil {
                 groupRecord.consecutiveExhaustions = 0
             }
-            if groupRecord.exhaustedUntil == nil && groupRecord.rateLimitedUntil == nil {
+            if groupRecord.exhaustedUntil == nil && groupRecord.rateLimitedUntil == nil && groupRecord.pacedUntil == nil {
                 record.groups[group] = nil
             } else {
                 record.groups[group] = groupRecord
             }
         }
         let isEmpty = record.groups.isEmpty && record.circuitOpenUntil == nil && record.authFailedUntil == nil
+            && record.pacedUntil == nil
             && record.recentFailures.isEmpty && record.authFailures == 0
         records[account] = isEmpty ? nil : record
     }

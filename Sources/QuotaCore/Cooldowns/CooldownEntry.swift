@@ -3,7 +3,8 @@ import Foundation
 /// One active block, for operator display and persistence.
 public struct CooldownEntry: Sendable, Equatable, Hashable {
     public var account: String
-    /// The protection group; `nil` for account-wide blocks (circuit open, auth failed).
+    /// The protection group; `nil` for account-wide blocks (circuit open, auth failed, account-wide
+    /// pacing).
     public var group: String?
     public var reason: CooldownReason
     /// The block lasts until this time.
@@ -42,7 +43,7 @@ extension CooldownEntry: Codable {
         self.reason = try container.decode(CooldownReason.self, forKey: .reason)
         self.until = Date(timeIntervalSince1970: try container.decode(Double.self, forKey: .until))
         self.consecutiveExhaustions = try container.decodeIfPresent(Int.self, forKey: .consecutiveExhaustions)
-        if reason.isAccountWide != (group == nil) {
+        if reason != .paced && reason.isAccountWide != (group == nil) {
             throw DecodingError.dataCorruptedError(
                 forKey: .group, in: container,
                 debugDescription: reason.isAccountWide

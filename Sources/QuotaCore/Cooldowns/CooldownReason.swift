@@ -8,8 +8,13 @@ public enum CooldownReason: String, Sendable, Equatable, Hashable, Codable, Case
     case circuitOpen = "circuit_open"
     /// The upstream rejected the credentials (whole account).
     case authFailed = "auth_failed"
+    /// A rate-limit window has nothing left (SPEC 2.6): set aside until it resets, so the next
+    /// request goes elsewhere instead of earning a 429. Per group, or for the whole account when
+    /// the limit is account-wide.
+    case paced
 
-    /// Whether the block applies to the whole account rather than one protection group.
+    /// Whether the block always applies to the whole account rather than one protection group
+    /// (``paced`` can be either).
     public var isAccountWide: Bool {
         self == .circuitOpen || self == .authFailed
     }

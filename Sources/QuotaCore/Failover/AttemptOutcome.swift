@@ -7,6 +7,8 @@ public enum AttemptOutcome: String, Sendable, Equatable, CaseIterable {
     case quotaExhausted = "quota_exhausted"
     /// 429 without a quota message.
     case rateLimited = "rate_limited"
+    /// A rate limit whose window ran out (SPEC 2.6): the account is paced until the window resets.
+    case paced
     /// 401/403.
     case authFailure = "auth_failure"
     /// 5xx, a refused or reset connection, a malformed answer.
@@ -34,6 +36,6 @@ public enum AttemptOutcome: String, Sendable, Equatable, CaseIterable {
 
     /// Whether the account simply had no quota or rate left (waiting helps), as opposed to failing.
     public var isQuotaOrRate: Bool {
-        self == .quotaExhausted || self == .rateLimited
+        self == .quotaExhausted || self == .rateLimited || self == .paced
     }
 }

@@ -63,13 +63,20 @@ public struct FailoverStateMachine: Sendable {
         public var status: Int?
         /// The class the upstream's answer had (the cooldown it earns); `nil` for transport failures.
         public var upstreamOutcome: UpstreamOutcome?
+        /// A rate limit whose window ran out: the account is paced for the model's group, or as a
+        /// whole (SPEC 2.6), rather than rate limited.
+        public var pacedScope: QuotaWindow.Scope?
 
-        public init(accountID: String, outcome: AttemptOutcome, detail: String, status: Int?, upstreamOutcome: UpstreamOutcome?) {
+        public init(
+            accountID: String, outcome: AttemptOutcome, detail: String, status: Int?, upstreamOutcome: UpstreamOutcome?,
+            pacedScope: QuotaWindow.Scope? = nil
+        ) {
             self.accountID = accountID
             self.outcome = outcome
             self.detail = detail
             self.status = status
             self.upstreamOutcome = upstreamOutcome
+            self.pacedScope = pacedScope
         }
     }
 
@@ -210,7 +217,8 @@ public struct FailoverStateMachine: Sendable {
     }
 
     /// The class of a non-2xx answer (from its status, headers and the start of its body).
-    public mutating func errorClassified(_ outcome: UpstreamOutcome, detail: String) -> Action {
+    /// - Parameter pacedScope: a rate limit whose window ran out paces this scope (logged `paced`).
+    public mutating func errorClassified(_ outcome: UpstreamOutcome, detail: String, pacedScope: QuotaWindow.Scope? = nil) -> Action {
         guard case .inspectingError(let attempt, let status) = state else { return .none }
         guard outcome.shouldTryNextAccount else {
             state = .relaying(attempt)
@@ -218,8 +226,8 @@ public struct FailoverStateMachine: Sendable {
         }
         return failOver(
             Failure(
-                accountID: attempt.accountID, outcome: AttemptOutcome(outcome), detail: detail, status: status,
-                upstreamOutcome: outcome))
+                accountID: attempt.accountID, outcome: pacedScope == nil ? AttemptOutcome(outcome) : .paced, detail: detail,
+                status: status, upstreamOutcome: outcome, pacedScope: pacedScope))
     }
 
     /// The upstream exchange failed (connection refused or reset, timeout, malformed answer).

@@ -8,6 +8,8 @@ public struct ProtectionBlindSpot: Sendable, Equatable {
         case neverRefreshed
         /// Quota was recorded but lists no models.
         case noModels
+        /// Only rate limits are known (per-minute headers): they pace, they never protect.
+        case onlyRateLimits
     }
 
     public var accountID: String
@@ -32,6 +34,8 @@ public struct ProtectionBlindSpot: Sendable, Equatable {
                 : "no quota data yet (quota_source \(quotaSource.rawValue) not refreshed)"
         case .noModels:
             why = "quota data lists no models"
+        case .onlyRateLimits:
+            why = "only per-minute rate limits are known (they pace requests; protection needs a quota window)"
         }
         return "\(accountID): \(why); protection cannot act on it"
     }

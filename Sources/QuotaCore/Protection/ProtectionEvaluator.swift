@@ -1,5 +1,8 @@
-/// Quota Protection (SPEC 2.3, seeds 001/002): decides an account's `protected_models` from its
-/// `quota.models`.
+import Foundation
+
+/// Quota Protection (SPEC 2.3, 2.6; seeds 001/002): decides an account's `protected_models` from its
+/// `quota.models` — the tightest `quota` window of each model (``QuotaWindows``), so rate limits
+/// never protect. The one rule for the refresher, the proxy's live path and its batched writes.
 ///
 /// For every monitored protection group present in the account's quota, the group's percentage is
 /// the **highest** percentage among the account's models that normalize to it (a thinking variant
@@ -96,6 +99,18 @@ public struct ProtectionEvaluator: Sendable {
             accountID: account.id, protectedModels: next.sorted(), changes: changes, hasQuotaData: hasData)
     }
 
+    /// The live path (SPEC 2.3, 2.6): `account` after merging `observed` windows (seen in an answer
+    /// for `model`), with `quota.models` derived again and the protection that follows applied.
+    /// Returns the updated account and the outcome (whose ``ProtectionOutcome/changes`` are the
+    /// messages to log).
+    public func observing(_ observed: [QuotaWindow], model: String, on account: Account, now: Date) -> (Account, ProtectionOutcome) {
+        var updated = account
+        updated.mergeQuotaWindows(observed, seenModels: [model], now: now)
+        updated.quota.lastUpdated = now
+        let outcome = evaluate(updated)
+        return (outcome.applied(to: updated), outcome)
+    }
+
     /// ``evaluate(_:)`` for every account, in the given order.
     public func evaluate(_ accounts: [Account]) -> [ProtectionOutcome] {
         accounts.map(evaluate)
@@ -114,7 +129,9 @@ public struct ProtectionEvaluator: Sendable {
             .map { account in
                 let reason: ProtectionBlindSpot.Reason =
                     account.quota.isForbidden
-                    ? .forbidden : (account.quota.lastUpdated == nil ? .neverRefreshed : .noModels)
+                    ? .forbidden
+                    : account.quota.lastUpdated == nil
+                        ? .neverRefreshed : (account.quota.windows.contains { $0.kind == .rateLimit } ? .onlyRateLimits : .noModels)
                 return ProtectionBlindSpot(accountID: account.id, reason: reason, quotaSource: account.quotaSource.kind)
             }
             .sorted { $0.accountID < $1.accountID }

@@ -12,12 +12,30 @@ public enum QuotaMerge {
         return result
     }
 
+    /// The quota after a successful poll (SPEC 2.6): the windows of `source` replaced by `fresh`
+    /// (a limit the source no longer reports disappears; header and error-body windows stay),
+    /// `models` derived again, `lastUpdated = now`, `isForbidden` cleared.
+    public static func applying(
+        windows fresh: [QuotaWindow], source: QuotaWindow.Source, to quota: AccountQuota, knownModels: [String], now: Date
+    ) -> AccountQuota {
+        var result = quota
+        let windows = QuotaWindows.replacing(source: source, with: fresh, in: quota.windows, now: now)
+        // A model only the source's old figures named (not in `knownModels`) goes with them.
+        let previous = Set(quota.windows.filter { $0.source == source }.compactMap(\.model))
+        result.models.removeAll { previous.contains($0.name) }
+        result.setWindows(windows, knownModels: knownModels, now: now)
+        result.lastUpdated = now
+        result.isForbidden = false
+        return result
+    }
+
     /// The quota after the source answered 403: `isForbidden = true`, `lastUpdated = now`, and the
     /// figures dropped (as the seed does), since they describe an account that can no longer be
     /// used. Protection keeps the account's `protected_models` as they are (no quota data).
     public static func markingForbidden(_ quota: AccountQuota, now: Date) -> AccountQuota {
         var result = quota
         result.models = []
+        result.windows = []
         result.lastUpdated = now
         result.isForbidden = true
         return result

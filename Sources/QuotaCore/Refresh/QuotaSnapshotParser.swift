@@ -25,7 +25,31 @@ public enum QuotaSnapshotParser {
         switch kind {
         case .antigravity: parseAntigravity(data)
         case .quotaURL: parseQuotaURL(data)
-        case .headers: .failure(.unsupportedSource(.headers))
+        case .headers, .anthropicUsage, .codexUsage: .failure(.unsupportedSource(kind))
+        }
+    }
+
+    /// Parses an answer of a polled source into windows (SPEC 2.6): the per-model figures of
+    /// `antigravity` and `quota_url` as model-scope `quota` windows of unknown length, the
+    /// usage endpoints through ``UsageSnapshotParser``. Resets are clamped to
+    /// `maxResetHintSeconds` from `now`.
+    public static func parseWindows(
+        _ data: Data, kind: QuotaSource.Kind, now: Date, maxResetHintSeconds: Int = QuotaWindows.defaultMaxResetHintSeconds
+    ) -> Result<[QuotaWindow], QuotaSnapshotError> {
+        switch kind {
+        case .anthropicUsage:
+            return UsageSnapshotParser.parseAnthropic(data, now: now, maxResetHintSeconds: maxResetHintSeconds)
+        case .codexUsage:
+            return UsageSnapshotParser.parseCodex(data, now: now, maxResetHintSeconds: maxResetHintSeconds)
+        case .headers, .antigravity, .quotaURL:
+            return parse(data, kind: kind).map { models in
+                models.map {
+                    QuotaWindow(
+                        kind: .quota, scope: .model, model: $0.name, windowSeconds: nil, percentage: $0.percentage,
+                        resetTime: QuotaWindows.clampedReset($0.resetTime, now: now, maxResetHintSeconds: maxResetHintSeconds),
+                        source: QuotaWindow.Source(kind), observedAt: now)
+                }
+            }
         }
     }
 
@@ -87,7 +111,7 @@ public enum QuotaSnapshotParser {
         (fraction * 100 * 1_000_000).rounded() / 1_000_000
     }
 
-    private static func document(_ data: Data) throws(QuotaSnapshotError) -> [String: JSONValue] {
+    static func document(_ data: Data) throws(QuotaSnapshotError) -> [String: JSONValue] {
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -101,7 +125,7 @@ public enum QuotaSnapshotParser {
     }
 
     /// An object field; `nil` when absent/null and not required.
-    private static func object(_ value: JSONValue?, path: String, required: Bool) throws(QuotaSnapshotError)
+    static func object(_ value: JSONValue?, path: String, required: Bool) throws(QuotaSnapshotError)
         -> [String: JSONValue]?
     {
         guard let value, value != .null else {
@@ -115,7 +139,7 @@ public enum QuotaSnapshotParser {
     }
 
     /// An optional number within `range` (a tolerance of 1e-9 absorbs float noise, then clamps).
-    private static func number(_ value: JSONValue?, path: String, in range: ClosedRange<Double>)
+    static func number(_ value: JSONValue?, path: String, in range: ClosedRange<Double>)
         throws(QuotaSnapshotError) -> Double?
     {
         guard let value, value != .null else { return nil }
@@ -130,7 +154,7 @@ public enum QuotaSnapshotParser {
     }
 
     /// An optional reset time: RFC 3339 string or unix seconds; null, absent or `""` is unknown.
-    private static func time(_ value: JSONValue?, path: String) throws(QuotaSnapshotError) -> Date? {
+    static func time(_ value: JSONValue?, path: String) throws(QuotaSnapshotError) -> Date? {
         guard let value, value != .null else { return nil }
         switch value {
         case .string(let text):

@@ -146,7 +146,8 @@ public struct AccountSelector: Sendable {
         private static func adjust(_ counts: inout Unavailability.TierCounts, _ reason: CooldownReason, by delta: Int) {
             switch reason {
             case .quotaExhausted: counts.quotaExhausted += delta
-            case .rateLimited: counts.rateLimited += delta
+            // Pacing is a rate limit seen before the 429: counted with them.
+            case .rateLimited, .paced: counts.rateLimited += delta
             case .circuitOpen: counts.circuitOpen += delta
             case .authFailed: counts.authFailed += delta
             }

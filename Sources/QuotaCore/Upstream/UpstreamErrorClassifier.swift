@@ -29,20 +29,45 @@ public enum UpstreamErrorClassifier {
     ///   - headers: the answer headers (e.g. NIO's `HTTPHeaders`); only read for 402, 429 and
     ///     quota answers.
     ///   - body: the body or its first bytes; only the first ``bodyPrefixLimit`` are read, and only
-    ///     for 4xx statuses other than 401.
+    ///     for 4xx statuses other than 401 and for 503.
     ///   - now: the current time, for relative `Retry-After` and reset values.
+    ///   - maxResetHintSeconds: resets further away are clamped to this (`routing.max_reset_hint_seconds`).
     @inlinable
     public static func classify(
         status: Int,
         headers: some Sequence<(name: String, value: String)>,
         body: some Collection<UInt8>,
-        now: Date
+        now: Date,
+        maxResetHintSeconds: Int = QuotaWindows.defaultMaxResetHintSeconds
     ) -> UpstreamOutcome {
+        assess(status: status, headers: headers, body: body, now: now, maxResetHintSeconds: maxResetHintSeconds).outcome
+    }
+
+    /// ``classify(status:headers:body:now:maxResetHintSeconds:)`` with the limit signals behind
+    /// the class (SPEC 2.6):
+    /// - a known error body decides first: `usage_limit_reached` and `QUOTA_EXHAUSTED` are quota
+    ///   exhaustion, `RATE_LIMIT_EXCEEDED` a rate limit (paced), `MODEL_CAPACITY_EXHAUSTED` a
+    ///   service error;
+    /// - a 429 whose subscription headers show a rejected or fully used quota window is quota
+    ///   exhaustion until that window's reset;
+    /// - a 429 whose per-minute headers show a window at 0 is a rate limit, paced until its reset;
+    /// - otherwise as before: quota markers in the body, 402, 429, 401/403, other 4xx, 5xx.
+    /// Every reset is clamped to `maxResetHintSeconds` from `now`.
+    @inlinable
+    public static func assess(
+        status: Int,
+        headers: some Sequence<(name: String, value: String)>,
+        body: some Collection<UInt8>,
+        now: Date,
+        maxResetHintSeconds: Int = QuotaWindows.defaultMaxResetHintSeconds
+    ) -> UpstreamVerdict {
         let kind = StatusKind(status)
+        let readsBody = kind.inspectsBody || status == 503
+        let signal = readsBody ? bodySignal(body, now: now) : nil
         let quotaBody = kind.inspectsBody && bodyIndicatesQuotaExhaustion(body)
         var limits = RateLimitObservation()
         var retryAfter: Date?
-        if quotaBody || kind == .tooManyRequests || kind == .paymentRequired {
+        if quotaBody || signal != nil || kind == .tooManyRequests || kind == .paymentRequired {
             var sawRetryAfter = false
             for header in headers {
                 if !sawRetryAfter && RetryAfter.isRetryAfter(header.name) {
@@ -53,7 +78,23 @@ public enum UpstreamErrorClassifier {
                 }
             }
         }
-        return decide(kind, quotaBody: quotaBody, limits: limits, retryAfter: retryAfter)
+        var verdict = decide(
+            kind, quotaBody: quotaBody, signal: signal, limits: limits, retryAfter: retryAfter, now: now,
+            maxResetHintSeconds: maxResetHintSeconds)
+        verdict.bodySignal = signal
+        return verdict
+    }
+
+    /// The body's limit signal, from contiguous bytes or a copy of the first ``bodyPrefixLimit``.
+    @inlinable
+    static func bodySignal(_ body: some Collection<UInt8>, now: Date) -> ErrorBodySignal? {
+        guard !body.isEmpty else { return nil }
+        if let found = body.withContiguousStorageIfAvailable({
+            ErrorBodySignal.parse(UnsafeBufferPointer(rebasing: $0.prefix(bodyPrefixLimit)), now: now)
+        }) {
+            return found
+        }
+        return Array(body.prefix(bodyPrefixLimit)).withUnsafeBufferPointer { ErrorBodySignal.parse($0, now: now) }
     }
 
     /// Classifies an answer without a body (or when the body is not available).
@@ -111,18 +152,44 @@ public enum UpstreamErrorClassifier {
     }
 
     @usableFromInline
-    static func decide(_ kind: StatusKind, quotaBody: Bool, limits: RateLimitObservation, retryAfter: Date?) -> UpstreamOutcome {
+    static func decide(
+        _ kind: StatusKind, quotaBody: Bool, signal: ErrorBodySignal?, limits: RateLimitObservation, retryAfter: Date?,
+        now: Date, maxResetHintSeconds: Int
+    ) -> UpstreamVerdict {
+        func clamp(_ date: Date?) -> Date? {
+            QuotaWindows.clampedReset(date, now: now, maxResetHintSeconds: maxResetHintSeconds)
+        }
+        if kind == .success { return UpstreamVerdict(outcome: .success) }
+        if let signal, kind != .unauthorized {
+            switch signal.kind {
+            case .capacity:
+                return UpstreamVerdict(outcome: .serviceError)
+            case .quotaExhausted where kind != .serviceError:
+                return UpstreamVerdict(outcome: .quotaExhausted(resetAt: clamp(signal.resetAt ?? limits.limitLiftsAt ?? retryAfter)))
+            case .rateLimited where kind != .serviceError:
+                return UpstreamVerdict(outcome: .rateLimited(until: clamp(signal.resetAt ?? retryAfter ?? limits.limitLiftsAt)), paces: true)
+            default:
+                break
+            }
+        }
         // Exhausted quota resets when the rate-limit headers say, else when Retry-After says.
         if quotaBody || kind == .paymentRequired {
-            return .quotaExhausted(resetAt: limits.limitLiftsAt ?? retryAfter)
+            return UpstreamVerdict(outcome: .quotaExhausted(resetAt: clamp(limits.limitLiftsAt ?? retryAfter)))
         }
         switch kind {
-        case .success: return .success
+        case .success: return UpstreamVerdict(outcome: .success)
         // 403 carrying a quota message (some Google-style APIs) was exhaustion, above.
-        case .unauthorized, .forbidden: return .authFailure
-        case .tooManyRequests: return .rateLimited(until: retryAfter ?? limits.limitLiftsAt)
-        case .otherClientError: return .clientError
-        case .serviceError, .paymentRequired: return .serviceError
+        case .unauthorized, .forbidden: return UpstreamVerdict(outcome: .authFailure)
+        case .tooManyRequests:
+            let exhausted = limits.exhaustedQuotaWindows(now: now, maxResetHintSeconds: maxResetHintSeconds)
+            if !exhausted.isEmpty {
+                let reset = exhausted.compactMap(\.resetTime).max()
+                return UpstreamVerdict(outcome: .quotaExhausted(resetAt: clamp(reset ?? retryAfter)))
+            }
+            let paces = [limits.requests, limits.tokens, limits.inputTokens, limits.outputTokens].contains(where: \.isExhausted)
+            return UpstreamVerdict(outcome: .rateLimited(until: clamp(retryAfter ?? limits.limitLiftsAt)), paces: paces)
+        case .otherClientError: return UpstreamVerdict(outcome: .clientError)
+        case .serviceError, .paymentRequired: return UpstreamVerdict(outcome: .serviceError)
         }
     }
 

@@ -5,10 +5,11 @@ import Foundation
 /// accounts in scope first (on demand) and then decides, so stale quota is left out rather than trusted.
 ///
 /// Both scopes:
-/// - consider every model the account serves that is at 100% on a windowed quota source, **ignoring
+/// - consider every model the account serves whose warmable quota window (``WarmupEligibility``:
+///   never a rate limit) is at 100%, **ignoring
 ///   `scheduled_warmup.monitored_models`** (the seed's manual warmup warms every full model; the
 ///   list governs the scheduler only) and ignoring `scheduled_warmup.enabled`;
-/// - never warm rolling (`headers`) quota.
+/// - never warm on rate limits (per-minute headers).
 ///
 /// All accounts (respects the cooldown):
 /// - no account that is enabled and not forbidden → `No accounts available`;
@@ -37,8 +38,8 @@ public enum ManualWarmup {
         }
     }
 
-    private static func fullTargets(of account: Account, rules: WarmupEligibility) -> [WarmupTarget] {
-        rules.models(of: account).filter(WarmupEligibility.isFull).map {
+    private static func fullTargets(of account: Account, rules: WarmupEligibility, now: Date) -> [WarmupTarget] {
+        rules.models(of: account, now: now).filter(WarmupEligibility.isFull).map {
             WarmupTarget(accountID: account.id, model: $0.name)
         }
     }
@@ -60,7 +61,7 @@ public enum ManualWarmup {
                 staleIDs.append(account.id)
             case .usable:
                 available += 1
-                candidates += fullTargets(of: account, rules: rules)
+                candidates += fullTargets(of: account, rules: rules, now: now)
             }
         }
         guard available > 0 else {
@@ -97,7 +98,7 @@ public enum ManualWarmup {
         case .rollingQuota:
             return ManualWarmupDecision(outcome: .noWarmupNeeded, targets: [])
         case .usable:
-            let targets = fullTargets(of: account, rules: rules)
+            let targets = fullTargets(of: account, rules: rules, now: now)
             if targets.isEmpty { return ManualWarmupDecision(outcome: .noWarmupNeeded, targets: []) }
             return ManualWarmupDecision(outcome: .accountTriggered(count: targets.count), targets: targets)
         }

@@ -5,19 +5,23 @@ import Foundation
 ///
 /// A pair is warmed when all hold:
 /// - the account is enabled and not forbidden (else it counts in `skippedAccounts`);
-/// - its quota source is windowed (`quotaSource.isWindowed`); rolling `headers` quota never triggers
-///   a warmup (counted in `rollingQuotaAccounts`);
-/// - its quota is fresh: updated within two refresh intervals (else every monitored pair of the
+/// - it has a warmable `quota` window (``WarmupEligibility``: a polled source's windows, or header
+///   windows with a reset such as Anthropic's 5-hour one); rate limits (per-minute headers) never
+///   trigger a warmup (such accounts count in `rollingQuotaAccounts`);
+/// - polled quota is fresh: updated within two refresh intervals (else every monitored pair of the
 ///   account counts as `stale` and the account is listed in `staleAccountIDs`);
+/// - account-wide windows (a subscription's 5-hour window) are warmed once, through the first
+///   monitored model the account serves;
 /// - the account serves the model (`Account.serves(model:)`) and the model is monitored
 ///   (`scheduled_warmup.monitored_models`, `"*"` = all, group-aware: ``ModelMatcher/matches(model:)``);
-/// - the model is at exactly 100% (99.9 is not full);
+/// - the model's tightest warmable window is at exactly 100% (99.9 is not full);
 /// - no history entry `"<id>:<model>:100"` is younger than `cooldown_seconds`. An entry exactly
 ///   `cooldown_seconds` old is no longer in cooldown.
 ///
 /// History upkeep (applied to ``WarmupPlan/history``):
-/// - every model below 100% in the fresh quota of a scanned account loses its entry, monitored or
-///   not (a manual warmup may have written it), so the next return to 100% warms again;
+/// - every model whose warmable quota window is below 100% in the fresh quota of a scanned account
+///   loses its entry, monitored or not (a manual warmup may have written it), so the next return to
+///   100% warms again; a rate limit below 100% never removes one;
 /// - entries at least 24 h old are pruned (the seed keeps `ts > now - 86400`); when `cooldown_seconds`
 ///   is configured above 24 h, entries are kept for the cooldown instead so pruning never cuts one
 ///   short.
@@ -76,13 +80,13 @@ public struct WarmupPlanner: Sendable {
                 rolling += 1
                 continue
             case .stale:
-                stale += rules.models(of: account).filter { matcher.matches(model: $0.name) }.count
+                stale += rules.models(of: account, now: now, prefers: matcher.matches(model:)).filter { matcher.matches(model: $0.name) }.count
                 staleIDs.append(account.id)
                 continue
             case .usable:
                 break
             }
-            for quota in rules.models(of: account) {
+            for quota in rules.models(of: account, now: now, prefers: matcher.matches(model:)) {
                 let target = WarmupTarget(accountID: account.id, model: quota.name)
                 guard WarmupEligibility.isFull(quota) else {
                     if updated.entries.removeValue(forKey: target.historyKey) != nil { removed.append(target.historyKey) }
