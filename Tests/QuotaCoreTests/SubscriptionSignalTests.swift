@@ -210,6 +210,27 @@ private func observe(_ pairs: [(String, String)]) -> RateLimitObservation {
         #expect(verdict.bodyWindow(model: "m", now: now)?.kind == .rateLimit)
     }
 
+    /// The public Gemini API's 429 carries no ErrorInfo but QuotaFailure: per day is quota, per
+    /// minute a rate limit (as Google's own CLI tells them apart).
+    @Test func geminiAPIQuotaFailureTellsDailyQuotaFromPerMinuteLimits() {
+        func body(_ quotaID: String, delay: String) -> String {
+            #"{"error":{"code":429,"message":"You exceeded your current quota","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"\#(quotaID)","quotaDimensions":{"location":"global","model":"gemini-2.5-flash"},"quotaValue":"250"}]},{"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"Learn more","url":"https://ai.google.dev/gemini-api/docs/rate-limits"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"\#(delay)"}]}}"#
+        }
+        let daily = assess(429, body("GenerateRequestsPerDayPerProjectPerModel-FreeTier", delay: "12s"))
+        #expect(daily.outcome == .quotaExhausted(resetAt: now.addingTimeInterval(12)), "per day is quota even with a short retry delay")
+        let minute = assess(429, body("GenerateRequestsPerMinutePerProjectPerModel-FreeTier", delay: "41s"))
+        #expect(minute.outcome == .rateLimited(until: now.addingTimeInterval(41)))
+        #expect(minute.paces)
+    }
+
+    /// Code Assist streams send their error inside an array.
+    @Test func arrayWrappedErrorIsRead() {
+        let verdict = assess(
+            429,
+            #"[{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"x","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"QUOTA_EXHAUSTED","metadata":{"quotaResetDelay":"1h0m0s"}}]}}]"#)
+        #expect(verdict.outcome == .quotaExhausted(resetAt: now.addingTimeInterval(3600)))
+    }
+
     @Test func quotaExhaustedReadsEveryDetailNotOnlyTheFirst() {
         // The ErrorInfo is the second entry; AM reads only details[0] and would miss it.
         let body = #"""

@@ -8,8 +8,10 @@ import Foundation
 ///   read (not only the first). `google.rpc.ErrorInfo` `reason` `QUOTA_EXHAUSTED` is quota,
 ///   `RATE_LIMIT_EXCEEDED` a rate limit, `MODEL_CAPACITY_EXHAUSTED` a service error; the reset
 ///   comes from `google.rpc.RetryInfo.retryDelay`, else `metadata.quotaResetDelay`, else
-///   `metadata.quotaResetTimeStamp`. Without a reason, a delay under an hour is a rate limit, any
-///   other is quota;
+///   `metadata.quotaResetTimeStamp`. The public Gemini API sends no `ErrorInfo` but
+///   `google.rpc.QuotaFailure` `violations[].quotaId` (`…PerDay…` is quota, `…PerMinute…` a rate
+///   limit). Without either, a delay under an hour is a rate limit, any other is quota. Code
+///   Assist streams wrap the error in an array (`[{"error":…}]`): read as well;
 /// - `{"error":{"status":"UNAVAILABLE"}}` with `MODEL_CAPACITY_EXHAUSTED`: a service error.
 public struct ErrorBodySignal: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {
@@ -51,7 +53,7 @@ public struct ErrorBodySignal: Sendable, Equatable {
             || contains(bytes, "model_capacity_exhausted")
         else { return nil }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)),
-            let error = value.objectValue?["error"]?.objectValue
+            let error = (value.objectValue ?? value.arrayValue?.first?.objectValue)?["error"]?.objectValue
         else { return nil }
         if error["type"]?.stringValue == "usage_limit_reached" {
             var reset: Date?
@@ -67,6 +69,7 @@ public struct ErrorBodySignal: Sendable, Equatable {
         var retryDelay: TimeInterval?
         var quotaResetDelay: TimeInterval?
         var quotaResetTime: Date?
+        var quotaIDs: [String] = []
         for detail in error["details"]?.arrayValue ?? [] {
             guard let entry = detail.objectValue, let type = entry["@type"]?.stringValue else { continue }
             if type.hasSuffix("google.rpc.ErrorInfo") {
@@ -77,6 +80,10 @@ public struct ErrorBodySignal: Sendable, Equatable {
                 }
             } else if type.hasSuffix("google.rpc.RetryInfo") {
                 retryDelay = retryDelay ?? entry["retryDelay"]?.stringValue.flatMap(GoDuration.parse)
+            } else if type.hasSuffix("google.rpc.QuotaFailure") {
+                for violation in entry["violations"]?.arrayValue ?? [] {
+                    if let id = violation["quotaId"]?.stringValue { quotaIDs.append(id) }
+                }
             }
         }
         if reason == "MODEL_CAPACITY_EXHAUSTED" {
@@ -89,6 +96,8 @@ public struct ErrorBodySignal: Sendable, Equatable {
         switch reason {
         case "QUOTA_EXHAUSTED": kind = .quotaExhausted
         case "RATE_LIMIT_EXCEEDED": kind = .rateLimited
+        case _ where quotaIDs.contains(where: { $0.contains("PerDay") }): kind = .quotaExhausted
+        case _ where quotaIDs.contains(where: { $0.contains("PerMinute") }): kind = .rateLimited
         default:
             let distance = reset.map { $0.timeIntervalSince(now) }
             kind = distance.map { $0 < TimeInterval(QuotaWindow.quotaThresholdSeconds) } == true ? .rateLimited : .quotaExhausted
