@@ -31,8 +31,9 @@ struct AnswerTranslation {
     /// Translates `request`'s body for an account of `provider` (`nil` when the account speaks the
     /// client's protocol natively and the body goes as it is).
     /// - Throws: the translation error (400, naming the field) when the request cannot be carried.
+    /// - Parameter upstreamModel: the model's name on this account (``Account/upstreamName(of:)``).
     static func make(
-        for request: ProxiedRequest, provider: Provider, project: String?, requestID: String, now: Double
+        for request: ProxiedRequest, provider: Provider, upstreamModel: String, project: String?, requestID: String, now: Double
     ) throws(TranslationError) -> AnswerTranslation? {
         guard let client = ClientDialect(rawValue: request.clientProtocol.rawValue),
             let upstream = UpstreamDialect(rawValue: provider.rawValue)
@@ -41,7 +42,7 @@ struct AnswerTranslation {
         if translator.isPassThrough { return nil }
         let kind: ExchangeKind = request.operation == .countTokens ? .countTokens : .generate
         let parameters = RequestParameters(
-            kind: kind, upstreamModel: request.model, clientStreams: request.clientProtocol == .gemini ? request.streamByPath : nil,
+            kind: kind, upstreamModel: upstreamModel, clientStreams: request.clientProtocol == .gemini ? request.streamByPath : nil,
             project: project, requestID: requestID, created: Int(now))
         let translated = try request.body.withUnsafeReadableBytes { bytes throws(TranslationError) in
             try translator.translateRequest(bytes, parameters)

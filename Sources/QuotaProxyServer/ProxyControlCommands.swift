@@ -68,6 +68,16 @@ struct ProxyControlCommands {
                 "cooldowns of \(account)\(group.map { " for \($0)" } ?? "") cleared by an operator", metadata: ["account": "\(account)"])
             return ["account": .string(account), "group": group.map(JSONValue.string) ?? .null, "cleared": true]
         }
+        router.register(
+            "test", summary: "one minimal request to {\"account\":ID[,\"model\":M]} (disabled ones too), reported, never a warmup"
+        ) { request in
+            let account = try request.requiredString("account")
+            let model = try request.string("model")
+            let result = try await service.warmups.run(.test, accountID: account, model: model)
+            service.logger.info(
+                "account test of \(account): upstream answered HTTP \(result["status"]?.intValue ?? 0)", metadata: ["account": "\(account)"])
+            return result
+        }
         router.register("warmup", summary: "one minimal request pinned to {\"account\":ID,\"model\":M}, bypassing selection and protection") {
             request in
             let account = try request.requiredString("account")

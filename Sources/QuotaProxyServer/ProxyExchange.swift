@@ -216,11 +216,12 @@ final class ProxyExchange: UpstreamResponseDelegate {
         guard account.provider.wireProtocol != request.clientProtocol || account.provider.dialect.usesCodeAssistEnvelope else {
             return nil
         }
-        let key = account.provider.rawValue + "/" + (account.projectID ?? "")
+        let upstreamModel = account.upstreamName(of: request.model)
+        let key = account.provider.rawValue + "/" + (account.projectID ?? "") + "/" + upstreamModel
         if let made = translations[key] { return made }
         let made = try AnswerTranslation.make(
-            for: request, provider: account.provider, project: account.projectID, requestID: report.requestTag,
-            now: report.startedAt.timeIntervalSince1970)
+            for: request, provider: account.provider, upstreamModel: upstreamModel, project: account.projectID,
+            requestID: report.requestTag, now: report.startedAt.timeIntervalSince1970)
         translations[key] = made
         return made
     }

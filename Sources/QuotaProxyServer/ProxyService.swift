@@ -95,7 +95,7 @@ public final class ProxyService: ManagedService {
         let requestLog = RequestLogFlusher(
             coordinator: coordinator, state: context.stateDirectory, settings: configuration.requestLog, logger: logger)
         self.requestLog = requestLog
-        warmups = WarmupExecutor(coordinator: coordinator, client: client, metrics: metrics) { record in
+        warmups = WarmupExecutor(coordinator: coordinator, client: client, metrics: metrics, projects: projects) { record in
             if configurationBox.current.requestLog.enabled { requestLog.add(record) }
         }
     }

@@ -61,7 +61,7 @@ struct AccountRefresher: Sendable {
             fetched = account.quotaSource.kind == .headers ? .passive : await pollingFetcher.fetch(asking, now: now)
         }
         switch fetched {
-        case .windows(let windows): report.quota = "\(windows.count) window(s)"
+        case .windows(let windows, _): report.quota = "\(windows.count) window(s)"
         case .forbidden: report.quota = "forbidden (403)"
         case .unauthorized: report.quota = "unauthorized (401)"
         case .passive: report.quota = "from proxied answers"
@@ -84,7 +84,8 @@ struct AccountRefresher: Sendable {
                     current.disabledReason = disableReason
                 }
                 switch fetched {
-                case .windows(let fresh):
+                case .windows(let fresh, let renames):
+                    if let renames { current.modelRenames = renames }
                     let clamped = fresh.map { window -> QuotaWindow in
                         var window = window
                         window.resetTime = QuotaWindows.clampedReset(

@@ -19,13 +19,16 @@ struct PollingQuotaFetcher: QuotaFetcher {
         var headers = HTTPHeaders()
         headers.add(name: "authorization", value: "Bearer " + account.credentials.bearerSecret)
         headers.add(name: "accept", value: "application/json")
+        // Headers the operator says the upstream requires (e.g. a User-Agent), as on proxied requests.
+        for (name, value) in account.extraHeaders.sorted(by: { $0.key < $1.key }) { headers.replaceOrAdd(name: name, value: value) }
         let head: HTTPRequestHead
         var body: ByteBuffer?
         switch account.quotaSource.kind {
         case .antigravity:
             headers.add(name: "content-type", value: "application/json")
             head = HTTPRequestHead(version: .http1_1, method: .POST, uri: origin.basePath + "/v1internal:fetchAvailableModels", headers: headers)
-            body = ByteBuffer(string: "{}")
+            // The discovered Code Assist project, when there is one (SPEC 2.7).
+            body = ByteBuffer(string: account.projectID.map { #"{"project":"\#(ClientErrorBody.escape($0))"}"# } ?? "{}")
         case .quotaURL:
             let query = URLComponents(string: url)?.percentEncodedQuery.map { "?" + $0 } ?? ""
             head = HTTPRequestHead(version: .http1_1, method: .GET, uri: (origin.basePath.isEmpty ? "/" : origin.basePath) + query, headers: headers)
@@ -48,7 +51,11 @@ struct PollingQuotaFetcher: QuotaFetcher {
         switch response.status.code {
         case 200..<300:
             switch QuotaSnapshotParser.parseWindows(Data(buffer: response.body), kind: account.quotaSource.kind, now: now) {
-            case .success(let windows): return .windows(windows)
+            case .success(let windows):
+                let renames =
+                    account.quotaSource.kind == .antigravity
+                    ? QuotaSnapshotParser.parseModelRenames(Data(buffer: response.body)) : nil
+                return .windows(windows, renames: renames)
             case .failure(let error): return .malformed(error.description)
             }
         case 401:

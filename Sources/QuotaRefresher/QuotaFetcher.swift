@@ -10,8 +10,9 @@ protocol QuotaFetcher: Sendable {
 
 /// What a quota source said about an account.
 enum QuotaFetchResult: Sendable, Equatable {
-    /// Fresh windows: replace the windows of the account's source with them (SPEC 2.6).
-    case windows([QuotaWindow])
+    /// Fresh windows: replace the windows of the account's source with them (SPEC 2.6); with the
+    /// model renames the source announced (`fetchAvailableModels`' `deprecatedModelIds`), if it can.
+    case windows([QuotaWindow], renames: [String: String]? = nil)
     /// The source refused the account (403): mark it `is_forbidden`.
     case forbidden
     /// The credentials were refused (401): the token needs renewing.

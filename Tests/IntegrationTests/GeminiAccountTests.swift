@@ -66,6 +66,12 @@ struct GeminiAccountTests {
         #expect(native.json?["candidates"] != nil && native.json?["response"] == nil, "the envelope is removed")
         let again = try await env.simulatorState.stats(forKey: "ya29-ca-0001")
         #expect(again.byPath["/v1internal:loadCodeAssist"] == 1, "discovered once")
+
+        // A warmup goes in the envelope too, with one output token.
+        let warmup = try await env.control.send("warmup", arguments: ["account": "ca", "model": "gemini-2.5-pro"])
+        #expect(warmup["status"]?.intValue == 200, "\(warmup)")
+        let warmed = try await env.simulatorState.stats(forKey: "ya29-ca-0001").lastRequest?.body ?? ""
+        #expect(warmed.contains(#""project":"proj-7""#) && warmed.contains(#""maxOutputTokens":1"#), "\(warmed)")
         await env.stop()
     }
 

@@ -124,3 +124,42 @@ struct RefresherTests {
         await env.stop()
     }
 }
+
+/// A `gemini-code-assist` account's quota (SPEC 2.7): `fetchAvailableModels` is asked with the
+/// account's project, and its `deprecatedModelIds` become the account's model renames, which the
+/// proxy applies to what it sends upstream.
+@Suite("Code Assist quota and renamed models", .serialized)
+struct CodeAssistQuotaTests {
+    @Test func projectIsSentAndRenamesAreKeptAndApplied() async throws {
+        let env = try await StackEnvironment.start(
+            simulator: SimulatorConfiguration(
+                keys: [
+                    SimulatedKey(
+                        key: "ya29-quota-0001", models: ["gemini-pro-agent": SimQuota(limit: 10, remaining: 9, resetSeconds: 3600)],
+                        project: "proj-q")
+                ],
+                deprecatedModelIds: ["gemini-3-pro-high": "gemini-pro-agent"]),
+            services: ["refresher", "proxy"], config: #"{"listen": {"port": 0}, "client_api_keys": ["stack-key"]}"#
+        ) { url in
+            var account = Account(
+                id: "ca", provider: .geminiCodeAssist, baseURL: url, credentials: .apiKey("ya29-quota-0001"),
+                quotaSource: QuotaSource(kind: .antigravity, url: url), models: ["gemini-3-pro-high", "gemini-pro-agent"])
+            account.projectID = "proj-q"
+            return [account]
+        }
+        let renamed = await env.eventually { try env.account("ca")?.modelRenames == ["gemini-3-pro-high": "gemini-pro-agent"] }
+        #expect(renamed, "\(env.log("refresher"))")
+        let stats = try await env.simulatorState.stats(forKey: "ya29-quota-0001")
+        #expect(stats.byPath["/v1internal:fetchAvailableModels"] ?? 0 >= 1)
+        #expect(try await env.account("ca")?.quota.model(named: "gemini-pro-agent")?.percentage == 90)
+
+        // The proxy sends the new name for the old one.
+        _ = try await env.control("proxy").send("reload")
+        let answer = try await env.post(
+            "/v1/chat/completions", body: #"{"model":"gemini-3-pro-high","messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(answer.status == 200, "\(answer.body)")
+        let sent = try await env.simulatorState.stats(forKey: "ya29-quota-0001").lastRequest?.body ?? ""
+        #expect(sent.contains(#""model":"gemini-pro-agent""#), "\(sent)")
+        await env.stop()
+    }
+}

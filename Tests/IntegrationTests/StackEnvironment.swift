@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import Glibc
 import Logging
+import NIOCore
+import NIOHTTP1
 import QuotaControl
 import QuotaCore
 import QuotaState
@@ -67,6 +70,20 @@ final class StackEnvironment: Sendable {
         }
         self.processes = processes
         self.listeners = listeners
+    }
+
+    /// POSTs to the running proxy (started with `"listen": {"port": 0}`) with client key `key`.
+    func post(_ path: String, body: String, key: String = "stack-key") async throws -> ProxyEnvironment.Answer {
+        let status = try await control("proxy").send("status")
+        guard let listen = status["details"]?["listen"]?.stringValue else { throw ProxyEnvironment.EnvironmentError.notReady("\(status)") }
+        var request = HTTPClientRequest(url: "http://" + listen + path)
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(key)")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return ProxyEnvironment.Answer(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
     }
 
     func account(_ id: String) throws -> Account? {

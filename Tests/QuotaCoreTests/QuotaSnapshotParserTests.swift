@@ -152,3 +152,19 @@ import Testing
         #expect(throws: QuotaSnapshotError.self) { try result.get() }
     }
 }
+
+@Suite struct ModelRenameParsingTests {
+    @Test func deprecatedModelIdsBecomeRenames() {
+        let body = #"{"models":{},"deprecatedModelIds":{"gemini-3-pro-high":{"newModelId":"gemini-pro-agent"},"old-b":"new-b","same":"same","bad":7,"":"x"}}"#
+        #expect(QuotaSnapshotParser.parseModelRenames(Data(body.utf8)) == ["gemini-3-pro-high": "gemini-pro-agent", "old-b": "new-b"])
+        #expect(QuotaSnapshotParser.parseModelRenames(Data(#"{"models":{}}"#.utf8)).isEmpty)
+        #expect(QuotaSnapshotParser.parseModelRenames(Data("not json".utf8)).isEmpty)
+    }
+
+    @Test func renamesApplyToTheUpstreamName() {
+        var account = Account(id: "a", provider: .geminiCodeAssist, baseURL: "https://x.example", credentials: .apiKey("t"))
+        account.modelRenames = ["old": "new"]
+        #expect(account.upstreamName(of: "old") == "new")
+        #expect(account.upstreamName(of: "other") == "other")
+    }
+}

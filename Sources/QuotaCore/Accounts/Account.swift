@@ -28,6 +28,15 @@ public struct Account: Sendable, Equatable, Identifiable {
     public var baseURLs: [String] = []
     /// The Code Assist project (`project_id`), discovered with `loadCodeAssist` and kept here.
     public var projectID: String?
+    /// Model names the upstream retired, to the names that replace them (`model_renames`, written
+    /// by the refresher from `fetchAvailableModels`' `deprecatedModelIds`): a request for an old
+    /// name is sent upstream with the new one.
+    public var modelRenames: [String: String] = [:]
+
+    /// The name `model` is sent upstream with on this account (``modelRenames``).
+    public func upstreamName(of model: String) -> String {
+        modelRenames[model] ?? model
+    }
 
     /// Most extra headers an account may carry, and the longest name or value.
     public static let maximumExtraHeaders = 32
@@ -173,6 +182,7 @@ extension Account: Codable {
         case extraHeaders = "headers"
         case baseURLs = "base_urls"
         case projectID = "project_id"
+        case modelRenames = "model_renames"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -202,6 +212,7 @@ extension Account: Codable {
         self.disabledReason = try container.decodeIfPresent(String.self, forKey: .disabledReason)
         self.extraHeaders = try container.decodeIfPresent([String: String].self, forKey: .extraHeaders) ?? [:]
         self.projectID = try container.decodeIfPresent(String.self, forKey: .projectID)
+        self.modelRenames = try container.decodeIfPresent([String: String].self, forKey: .modelRenames) ?? [:]
         // A file written before windows existed (0.1.0): its figures become windows, so protection
         // and warmup read one form (SPEC 2.6).
         if quota.windows.isEmpty && !quota.models.isEmpty {
@@ -243,5 +254,6 @@ extension Account: Codable {
         if !extraHeaders.isEmpty { try container.encode(extraHeaders, forKey: .extraHeaders) }
         if !baseURLs.isEmpty { try container.encode(baseURLs, forKey: .baseURLs) }
         try container.encodeIfPresent(projectID, forKey: .projectID)
+        if !modelRenames.isEmpty { try container.encode(modelRenames, forKey: .modelRenames) }
     }
 }

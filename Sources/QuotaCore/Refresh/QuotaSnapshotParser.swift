@@ -53,6 +53,24 @@ public enum QuotaSnapshotParser {
         }
     }
 
+    /// The `deprecatedModelIds` of a `fetchAvailableModels` answer: old model name → the name that
+    /// replaces it (`{"old":{"newModelId":"new"}}`, or a plain string). Anything else is ignored:
+    /// renames are a convenience, never a reason to reject the figures.
+    public static func parseModelRenames(_ data: Data) -> [String: String] {
+        guard let root = try? document(data), case .object(let entries)? = root["deprecatedModelIds"] else { return [:] }
+        var renames: [String: String] = [:]
+        for (old, value) in entries where !old.isEmpty && old.utf8.count <= 256 {
+            let new: String?
+            switch value {
+            case .string(let text): new = text
+            case .object(let object): new = object["newModelId"]?.stringValue
+            default: new = nil
+            }
+            if let new, !new.isEmpty, new.utf8.count <= 256, new != old { renames[old] = new }
+        }
+        return renames
+    }
+
     /// Parses a `fetchAvailableModels` answer.
     public static func parseAntigravity(_ data: Data) -> Result<[ModelQuota], QuotaSnapshotError> {
         Result { () throws(QuotaSnapshotError) -> [ModelQuota] in

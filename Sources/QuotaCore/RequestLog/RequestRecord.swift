@@ -24,6 +24,8 @@ public struct RequestRecord: Sendable, Equatable {
         case proxy
         /// A Smart Warmup or manual warmup request made by the services themselves.
         case warmup
+        /// An operator's `quota-proxyctl accounts test`: one minimal request, never a warmup.
+        case test
     }
 
     /// Unique id made by the proxy, e.g. `m3k9x2-0-17`.
