@@ -13,6 +13,7 @@ struct ProxyControlCommands {
         let service = self.service
         router.register("reload", summary: "re-read the account files now (writers poke this after a change)") { _ in
             let changes = service.reloadAccounts()
+            await service.coordinator.settled()
             return [
                 "added": .number(Double(changes.added.count)), "updated": .number(Double(changes.updated.count)),
                 "removed": .number(Double(changes.removed.count)),
@@ -64,6 +65,7 @@ struct ProxyControlCommands {
                 throw ControlError(code: .notFound, message: "account \(account) not found")
             }
             service.coordinator.broadcast(.clearCooldown(account: account, group: group))
+            await service.coordinator.settled()
             service.logger.notice(
                 "cooldowns of \(account)\(group.map { " for \($0)" } ?? "") cleared by an operator", metadata: ["account": "\(account)"])
             return ["account": .string(account), "group": group.map(JSONValue.string) ?? .null, "cleared": true]

@@ -301,13 +301,16 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
 
     /// The model list routes: `GET /v1/models`, `/v1/models/{id}`, and Gemini's `/v1beta/models`,
     /// `/v1beta/models/{model}` — every model some usable account lists, whatever its provider
-    /// (the proxy translates between protocols), plus the aliases that map to one.
+    /// (the proxy translates between protocols), plus the aliases that map to one. `/v1/models`
+    /// answers in the Anthropic API's shape when the client sends `anthropic-version`, as the
+    /// Anthropic SDKs do.
     private func answerModelList(route: ProxyRoute, pending: Pending, keepAlive: Bool, context: ChannelHandlerContext) {
         let served = routing(context).servedModels()
+        let anthropic = (route == .models || route == .model) && pending.head.fields.first(name: "anthropic-version") != nil
         let body: [UInt8]
         switch route {
         case .models:
-            body = ModelListBody.openAIList(served)
+            body = anthropic ? ModelListBody.anthropicList(served) : ModelListBody.openAIList(served)
         case .geminiModels:
             body = ModelListBody.geminiList(served)
         default:
@@ -317,10 +320,15 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
                 let failure = ClientFailure.modelNotFound(id, served: served)
                 countLocalAnswer(pending, status: .notFound, context: context)
                 respond(
-                    context: context, status: .notFound, body: failure.body(dialect: route.clientProtocol), keepAlive: keepAlive)
+                    context: context, status: .notFound, body: failure.body(dialect: anthropic ? .anthropic : route.clientProtocol),
+                    keepAlive: keepAlive)
                 return
             }
-            body = route == .model ? ModelListBody.openAIModel(id) : ModelListBody.geminiModel(id)
+            if route == .geminiModel {
+                body = ModelListBody.geminiModel(id)
+            } else {
+                body = anthropic ? ModelListBody.anthropicModel(id) : ModelListBody.openAIModel(id)
+            }
         }
         countLocalAnswer(pending, status: .ok, context: context)
         respond(context: context, status: .ok, body: body, keepAlive: keepAlive)

@@ -63,6 +63,12 @@ final class RoutingCoordinator: Sendable {
         }
     }
 
+    /// Returns once every loop has applied the events broadcast before the call (each loop runs
+    /// its tasks in order), so a control command's answer means "in effect everywhere".
+    func settled() async {
+        _ = await collect { _ in true }
+    }
+
     /// Runs `body` on every loop with its state and returns the results in loop order.
     func collect<T: Sendable>(_ body: @escaping @Sendable (LoopRouting) -> T) async -> [T] {
         var results: [T] = []

@@ -80,7 +80,7 @@ struct GeminiAnswer: Sendable {
         }
         let responses = request.lastFunctionResponses
         if !responses.isEmpty {
-            let pieces = responses.map { "\($0.name) returned \($0.response.encoded())" }
+            let pieces = responses.map { ToolTrigger.echo(name: $0.name, result: $0.response) }
             body = .text(pieces.enumerated().map { $0.offset == 0 ? $0.element : " " + $0.element })
             finishReason = requestedFinish ?? "STOP"
             candidatesTokens = pieces.count
@@ -123,46 +123,8 @@ struct GeminiAnswer: Sendable {
     static func functionCall(request: GeminiRequest, text: String) -> (name: String, args: JSONValue)? {
         let callable = request.callableFunctions
         guard !callable.isEmpty else { return nil }
-        if let range = text.range(of: "call tool ") {
-            let rest = text[range.upperBound...]
-            let name = String(rest.prefix { !$0.isWhitespace })
-            if callable.contains(name) {
-                var args: JSONValue = [:]
-                let after = rest.dropFirst(name.count)
-                if let with = after.range(of: " with "), let brace = after[with.upperBound...].firstIndex(of: "{") {
-                    let candidate = String(after[brace...])
-                    if let parsed = Self.leadingJSONObject(candidate) { args = parsed }
-                }
-                return (name, args)
-            }
-        }
+        if let call = ToolTrigger.requestedCall(in: text, callable: callable) { return call }
         if request.functionCallingMode == "ANY", let first = callable.first { return (first, [:]) }
-        return nil
-    }
-
-    /// The JSON object at the start of `text` (ignoring whatever follows its closing brace).
-    private static func leadingJSONObject(_ text: String) -> JSONValue? {
-        var depth = 0
-        var inString = false
-        var escaped = false
-        for (offset, character) in text.enumerated() {
-            if inString {
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
-                continue
-            }
-            switch character {
-            case "\"": inString = true
-            case "{": depth += 1
-            case "}":
-                depth -= 1
-                if depth == 0 {
-                    let json = String(text.prefix(offset + 1))
-                    guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)), case .object = value else { return nil }
-                    return value
-                }
-            default: break
-            }
-        }
         return nil
     }
 }

@@ -23,6 +23,16 @@ enum OpenAIBodies {
     /// `POST /v1/chat/completions` with `"stream": true`: a role chunk, one chunk per content piece,
     /// a `finish_reason` chunk, an optional usage chunk, then `[DONE]`.
     static func chatStream(model: String, completion: SimulatedCompletion, includeUsage: Bool, pacing: StreamPacing, headers: HTTPFields) -> Response {
+        chatStream(
+            model: model, first: ["role": "assistant", "content": ""], deltas: completion.chunks.map { ["content": .string($0)] },
+            finishReason: "stop", usage: includeUsage ? .some(usage(completion)) : .none, pacing: pacing, headers: headers)
+    }
+
+    /// The shared shape of chat streams: `first` delta, then `deltas`, a chunk with an empty delta
+    /// and `finishReason`, the `usage` chunk when `usage` is not `.none`, `[DONE]`.
+    private static func chatStream(
+        model: String, first: JSONValue, deltas: [JSONValue], finishReason: String, usage: JSONValue?, pacing: StreamPacing, headers: HTTPFields
+    ) -> Response {
         let id = SimulatedCompletion.identifier("chatcmpl-")
         let created = SimulatedCompletion.created
         func chunk(delta: JSONValue, finishReason: JSONValue) -> SSEEvent {
@@ -31,17 +41,59 @@ enum OpenAIBodies {
                 "choices": [["index": 0, "delta": delta, "logprobs": nil, "finish_reason": finishReason]],
             ])
         }
-        var events = [chunk(delta: ["role": "assistant", "content": ""], finishReason: nil)]
-        events += completion.chunks.map { chunk(delta: ["content": .string($0)], finishReason: nil) }
-        events.append(chunk(delta: [:], finishReason: "stop"))
-        if includeUsage {
+        var events = [chunk(delta: first, finishReason: nil)]
+        events += deltas.map { chunk(delta: $0, finishReason: nil) }
+        events.append(chunk(delta: [:], finishReason: .string(finishReason)))
+        if let usage {
             events.append(SSEEvent(json: [
                 "id": .string(id), "object": "chat.completion.chunk", "created": created, "model": .string(model),
-                "choices": [], "usage": usage(completion),
+                "choices": [], "usage": usage,
             ]))
         }
         events.append(SSEEvent(data: "[DONE]"))
         return SSEEvent.stream(events, delayMilliseconds: pacing.delayMilliseconds, headers: headers)
+    }
+
+    /// The usage of a tool-call answer.
+    static func usage(promptTokens: Int, call: SimulatedToolCall) -> JSONValue {
+        [
+            "prompt_tokens": .int(promptTokens), "completion_tokens": .int(call.completionTokens),
+            "total_tokens": .int(promptTokens + call.completionTokens),
+        ]
+    }
+
+    /// `POST /v1/chat/completions` answered with one tool call: `message.tool_calls` (the arguments
+    /// as a JSON string), `content: null`, `finish_reason: "tool_calls"`.
+    static func chatToolCall(model: String, call: SimulatedToolCall, promptTokens: Int) -> JSONValue {
+        let toolCall: JSONValue = ["id": .string(call.id), "type": "function", "function": ["name": .string(call.name), "arguments": .string(call.argumentsText)]]
+        return [
+            "id": .string(SimulatedCompletion.identifier("chatcmpl-")),
+            "object": "chat.completion",
+            "created": SimulatedCompletion.created,
+            "model": .string(model),
+            "choices": [[
+                "index": 0, "message": ["role": "assistant", "content": nil, "tool_calls": [toolCall]], "logprobs": nil,
+                "finish_reason": "tool_calls",
+            ]],
+            "usage": usage(promptTokens: promptTokens, call: call),
+        ]
+    }
+
+    /// The streamed tool call, in OpenAI's shape: the first chunk has the role and
+    /// `tool_calls[{index, id, type, function: {name, arguments: ""}}]`, the next ones
+    /// `tool_calls[{index, function: {arguments: piece}}]` (at most `pacing.chunks` pieces), then
+    /// `finish_reason: "tool_calls"`, the optional usage chunk and `[DONE]`.
+    static func chatToolCallStream(
+        model: String, call: SimulatedToolCall, promptTokens: Int, includeUsage: Bool, pacing: StreamPacing, headers: HTTPFields
+    ) -> Response {
+        let first: JSONValue = [
+            "role": "assistant", "content": nil,
+            "tool_calls": [["index": 0, "id": .string(call.id), "type": "function", "function": ["name": .string(call.name), "arguments": ""]]],
+        ]
+        let deltas: [JSONValue] = call.argumentPieces(pacing.chunks).map { ["tool_calls": [["index": 0, "function": ["arguments": .string($0)]]]] }
+        return chatStream(
+            model: model, first: first, deltas: deltas, finishReason: "tool_calls",
+            usage: includeUsage ? .some(usage(promptTokens: promptTokens, call: call)) : .none, pacing: pacing, headers: headers)
     }
 
     /// `POST /v1/completions` without streaming.

@@ -14,6 +14,12 @@ struct SimulatedCompletion: Sendable, Equatable {
         self.promptTokens = max(1, requestBodyBytes / 4)
     }
 
+    /// An answer of the given text pieces (e.g. echoed tool results), one token per piece.
+    init(chunks: [String], requestBodyBytes: Int) {
+        self.chunks = chunks.isEmpty ? [""] : chunks
+        self.promptTokens = max(1, requestBodyBytes / 4)
+    }
+
     /// The whole answer text.
     var text: String { chunks.joined() }
     /// One token per chunk.

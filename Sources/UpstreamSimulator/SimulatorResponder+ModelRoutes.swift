@@ -72,8 +72,24 @@ extension SimulatorResponder {
             let streaming = route.supportsStreaming && parsed.stream
             switch route {
             case .chatCompletions:
+                let includeUsage = json["stream_options"]?["include_usage"]?.boolValue ?? false
+                switch ChatToolTurn(openAI: json) {
+                case .call(let name, let arguments):
+                    let call = SimulatedToolCall(name: name, arguments: arguments, style: .openAI)
+                    return streaming
+                        ? OpenAIBodies.chatToolCallStream(
+                            model: model, call: call, promptTokens: completion.promptTokens, includeUsage: includeUsage, pacing: pacing, headers: headers)
+                        : HTTPResponses.json(200, OpenAIBodies.chatToolCall(model: model, call: call, promptTokens: completion.promptTokens), headers: headers)
+                case .results(let results):
+                    let echo = SimulatedCompletion(chunks: ChatToolTurn.echoPieces(results), requestBodyBytes: parsed.byteCount)
+                    return streaming
+                        ? OpenAIBodies.chatStream(model: model, completion: echo, includeUsage: includeUsage, pacing: pacing, headers: headers)
+                        : HTTPResponses.json(200, OpenAIBodies.chatCompletion(model: model, completion: echo), headers: headers)
+                case nil:
+                    break
+                }
                 return streaming
-                    ? OpenAIBodies.chatStream(model: model, completion: completion, includeUsage: json["stream_options"]?["include_usage"]?.boolValue ?? false, pacing: pacing, headers: headers)
+                    ? OpenAIBodies.chatStream(model: model, completion: completion, includeUsage: includeUsage, pacing: pacing, headers: headers)
                     : HTTPResponses.json(200, OpenAIBodies.chatCompletion(model: model, completion: completion), headers: headers)
             case .completions:
                 return streaming
@@ -86,6 +102,20 @@ extension SimulatorResponder {
             case .embeddings:
                 return HTTPResponses.json(200, OpenAIBodies.embeddings(model: model, input: json["input"], promptTokens: completion.promptTokens), headers: headers)
             case .messages:
+                switch ChatToolTurn(anthropic: json) {
+                case .call(let name, let arguments):
+                    let call = SimulatedToolCall(name: name, arguments: arguments, style: .anthropic)
+                    return streaming
+                        ? AnthropicBodies.toolUseStream(model: model, call: call, promptTokens: completion.promptTokens, pacing: pacing, headers: headers)
+                        : HTTPResponses.json(200, AnthropicBodies.toolUse(model: model, call: call, promptTokens: completion.promptTokens), headers: headers)
+                case .results(let results):
+                    let echo = SimulatedCompletion(chunks: ChatToolTurn.echoPieces(results), requestBodyBytes: parsed.byteCount)
+                    return streaming
+                        ? AnthropicBodies.messageStream(model: model, completion: echo, pacing: pacing, headers: headers)
+                        : HTTPResponses.json(200, AnthropicBodies.message(model: model, completion: echo), headers: headers)
+                case nil:
+                    break
+                }
                 return streaming
                     ? AnthropicBodies.messageStream(model: model, completion: completion, pacing: pacing, headers: headers)
                     : HTTPResponses.json(200, AnthropicBodies.message(model: model, completion: completion), headers: headers)

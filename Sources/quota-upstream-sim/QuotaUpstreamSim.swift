@@ -41,8 +41,10 @@ struct QuotaUpstreamSim: AsyncParsableCommand {
             Code Assist (Bearer; {"model","project","request"} -> {"response"}):
               POST /v1internal:generateContent | :streamGenerateContent?alt=sse
                    | :countTokens ({"request"}) | :loadCodeAssist
-            Triggers in the last user text: "call tool NAME [with {json}]",
-            "finish with REASON".
+            Triggers in the last user text: "call tool NAME [with {json}]"
+            (Gemini, Code Assist, chat completions, messages: a tool call when
+            NAME is declared; a tool result is echoed as "NAME returned {json}"),
+            "finish with REASON" (Gemini).
             Model answers carry x-ratelimit-*-requests and
             anthropic-ratelimit-requests-* headers. An exhausted model answers
             429 "No remaining quota: No AI requests remaining".

@@ -167,6 +167,12 @@ struct FailoverStateMachineTests {
         let notFound = unknown.clientFailure(model: "nope", now: now, served: ["a", "b"], blockedUntil: { _ in nil })
         #expect(notFound.status == 404 && notFound.kind == .modelNotFound && notFound.retryAfterSeconds == nil)
         #expect(notFound.message.contains("nope") && notFound.message.contains("a, b"))
+        // Served, but not by a provider this request can go to (count_tokens on OpenAI accounts):
+        // still a 404, which must not claim the model is not served at all.
+        let elsewhere = unknown.clientFailure(model: "b", now: now, served: ["a", "b"], blockedUntil: { _ in nil })
+        #expect(elsewhere.status == 404 && elsewhere.kind == .modelNotFound && elsewhere.retryAfterSeconds == nil)
+        #expect(!elsewhere.message.contains("not served by any account"), "\(elsewhere.message)")
+        #expect(elsewhere.message.contains("b is served by this proxy") && elsewhere.message.contains("provider openai"), "\(elsewhere.message)")
         let many = ClientFailure.modelNotFound("x", served: (1...9).map { "m\($0)" })
         #expect(many.message.contains("9 in all"))
 

@@ -25,6 +25,8 @@ def parse_arguments(description, scenarios):
     parser.add_argument("--model", required=True)
     parser.add_argument("--unknown-model", default="no-such-model-quota-sim", help="model name for the unknown-model scenario")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per SDK call")
+    parser.add_argument("--max-retries", type=int, default=0,
+                        help="the SDK's own retries (default 0: the tests look at single attempts; the SDKs' default is 2)")
     parser.add_argument("scenarios", nargs="+", choices=sorted(scenarios), metavar="SCENARIO",
                         help="one or more of: " + ", ".join(sorted(scenarios)))
     return parser.parse_args()

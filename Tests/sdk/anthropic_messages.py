@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The official anthropic SDK as a client: messages, plain and streamed, tools, models, tokens.
 
-Scenarios: plain, stream, tools, models.retrieve, models.list, count-tokens, unknown-model. See
+Scenarios: plain, stream, tools, tools-stream, models.retrieve, models.list, count-tokens, unknown-model. See
 _harness.py for the arguments and the output (one JSON line per scenario). --base-url is what the
 SDK takes, e.g. http://127.0.0.1:8045 (the SDK adds /v1/...).
 """
@@ -20,10 +20,10 @@ _CLIENTS = {}
 
 
 def client(arguments):
-    """One SDK client per process, without retries (the tests look at single attempts)."""
+    """One SDK client per process, with --max-retries retries (default none)."""
     if "sdk" not in _CLIENTS:
         _CLIENTS["sdk"] = anthropic.Anthropic(base_url=arguments.base_url, api_key=arguments.api_key,
-                                              max_retries=0, timeout=arguments.timeout)
+                                              max_retries=arguments.max_retries, timeout=arguments.timeout)
     return _CLIENTS["sdk"]
 
 
@@ -75,6 +75,39 @@ def tools(arguments):
     return result
 
 
+def tools_stream(arguments):
+    """The tools round trip with both calls streamed; the SDK assembles the tool_use input from its
+    input_json_delta events."""
+    sdk = client(arguments)
+    declared = [{"name": _harness.TOOL_NAME, "description": _harness.TOOL_DESCRIPTION,
+                 "input_schema": _harness.TOOL_PARAMETERS}]
+    messages = [{"role": "user", "content": _harness.TOOL_PROMPT}]
+    json_deltas = 0
+    with sdk.messages.stream(model=arguments.model, max_tokens=MAX_TOKENS, messages=messages, tools=declared) as events:
+        for event in events:
+            if event.type == "content_block_delta" and event.delta.type == "input_json_delta":
+                json_deltas += 1
+        first = events.get_final_message()
+    uses = [block for block in first.content if block.type == "tool_use"]
+    result = {"tool_calls": [{"id": use.id, "name": use.name, "arguments": use.input} for use in uses],
+              "input_json_deltas": json_deltas, "first_stop_reason": first.stop_reason, "first_content": text_of(first)}
+    if not uses:
+        return result
+    messages.append({"role": "assistant", "content": [block.model_dump() for block in first.content]})
+    messages.append({"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": use.id, "content": json.dumps(_harness.TOOL_RESULT)} for use in uses]})
+    pieces = []
+    with sdk.messages.stream(model=arguments.model, max_tokens=MAX_TOKENS, messages=messages, tools=declared) as events:
+        for event in events:
+            if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                pieces.append(event.delta.text)
+        second = events.get_final_message()
+    result["final_content"] = "".join(pieces)
+    result["final_message_content"] = text_of(second)
+    result["final_stop_reason"] = second.stop_reason
+    return result
+
+
 def models_retrieve(arguments):
     model = client(arguments).models.retrieve(arguments.model)
     return {"id": model.id, "type": model.type, "display_name": model.display_name}
@@ -96,7 +129,7 @@ def unknown_model(arguments):
     return {"model": message.model, "content": text_of(message)}
 
 
-SCENARIOS = {"plain": plain, "stream": stream, "tools": tools, "models.retrieve": models_retrieve,
+SCENARIOS = {"plain": plain, "stream": stream, "tools": tools, "tools-stream": tools_stream, "models.retrieve": models_retrieve,
              "models.list": models_list, "count-tokens": count_tokens, "unknown-model": unknown_model}
 
 if __name__ == "__main__":

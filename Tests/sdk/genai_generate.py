@@ -23,7 +23,7 @@ def client(arguments):
     if "sdk" not in _CLIENTS:
         _CLIENTS["sdk"] = genai.Client(api_key=arguments.api_key, http_options=types.HttpOptions(
             base_url=arguments.base_url, api_version="v1beta", timeout=int(arguments.timeout * 1000),
-            retry_options=types.HttpRetryOptions(attempts=1)))
+            retry_options=types.HttpRetryOptions(attempts=1 + arguments.max_retries)))
     return _CLIENTS["sdk"]
 
 

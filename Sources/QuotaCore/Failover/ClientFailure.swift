@@ -35,6 +35,17 @@ public struct ClientFailure: Sendable, Equatable {
         }
         return ClientFailure(status: 404, kind: .modelNotFound, message: message)
     }
+
+    /// A model some account serves, but no account of `providers` — the providers this
+    /// request can go to (e.g. `count_tokens` for a model only OpenAI accounts serve; OpenAI has no
+    /// token counting): 404 naming them, instead of claiming the model is not served at all.
+    public static func modelNotServedForRequest(_ model: String, providers: [Provider]) -> ClientFailure {
+        let names = providers.map(\.rawValue).joined(separator: ", ")
+        return ClientFailure(
+            status: 404, kind: .modelNotFound,
+            message: "The model \(model) is served by this proxy, but not by an account that can answer this request "
+                + "(it can go to accounts of provider \(names)); add such an account serving \(model)")
+    }
 }
 
 extension FailoverStateMachine.LocalAnswer {
@@ -48,7 +59,7 @@ extension FailoverStateMachine.LocalAnswer {
     /// The answer for the client.
     /// - Parameters:
     ///   - model: the model the request asked for (as sent upstream).
-    ///   - served: the models some account serves (only read for ``isModelNotFound``).
+    ///   - served: the models some account serves, whatever its provider (only read for ``isModelNotFound``).
     ///   - blockedUntil: when a failed account becomes usable again for this request's group.
     public func clientFailure(
         model: String, now: Date, served: @autoclosure () -> [String], blockedUntil: (String) -> Date?
@@ -56,7 +67,9 @@ extension FailoverStateMachine.LocalAnswer {
         switch self {
         case .unavailable(let report, let failures):
             if failures.isEmpty && report.servesNothing {
-                return .modelNotFound(model, served: served())
+                let served = served()
+                if served.contains(model) { return .modelNotServedForRequest(model, providers: report.providers) }
+                return .modelNotFound(model, served: served)
             }
             var message = report.message
             if !failures.isEmpty {
