@@ -40,6 +40,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
         var detail: String
         var status: Int?
         var durationMs: Double
+        /// Whether the same request may succeed later (not a malformed request or a bad base_url).
+        var retryable = true
+        /// The upstream did not answer in time (connect or response-head timeout).
+        var timedOut = false
     }
 
     /// Bodies kept in the request log (when enabled) are cut at this size.
@@ -144,7 +148,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
             if onlyQuotaFailures {
                 respondUnavailable(report, now: now)
             } else {
-                respondAfterExhaustedAttempts(now: now)
+                respondAfterExhaustedAttempts(now: now, report: report)
             }
         }
     }
@@ -162,7 +166,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         guard let origin = routing.origin(of: account) else {
             record(
                 .serviceError, accountID: account.id, detail: "base_url \(account.baseURL) is not a usable URL", status: nil,
-                startedAt: .now())
+                startedAt: .now(), retryable: false)
             attemptNext()
             return
         }
@@ -196,7 +200,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         }
         let request = UpstreamRequest(
             origin: origin, head: HTTPRequestHead(version: .http1_1, method: head.method, uri: uri), encodedFields: fields,
-            body: body)
+            body: body, timeouts: routing.settings.upstreamTimeouts)
         var attempt = Attempt(accountID: account.id, accountIndex: index, exchange: nil, startedAt: .now())
         state = .awaitingHead(attempt)
         let exchange = routing.upstream.execute(request, delegate: self)
@@ -268,7 +272,16 @@ final class ProxyExchange: UpstreamResponseDelegate {
     func upstreamDidFail(_ error: UpstreamError) {
         switch state {
         case .awaitingHead(let attempt), .inspectingError(let attempt, _, _):
-            record(.serviceError, accountID: attempt.accountID, detail: error.description, status: nil, startedAt: attempt.startedAt)
+            var timedOut = false
+            var retryable = true
+            switch error {
+            case .responseHeadTimeout, .connectTimeout: timedOut = true
+            case .invalidRequest: retryable = false
+            default: break
+            }
+            record(
+                .serviceError, accountID: attempt.accountID, detail: error.description, status: nil, startedAt: attempt.startedAt,
+                retryable: retryable, timedOut: timedOut)
             attemptNext()
         case .relaying(let attempt, let responseHead):
             // Bytes already reached the client: the answer cannot be replaced, only cut off.
@@ -392,7 +405,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     /// Records an attempt's failure in the cooldown book of every loop.
-    private func record(_ outcome: UpstreamOutcome, accountID id: String, detail: String, status: Int?, startedAt: NIODeadline) {
+    private func record(
+        _ outcome: UpstreamOutcome, accountID id: String, detail: String, status: Int?, startedAt: NIODeadline,
+        retryable: Bool = true, timedOut: Bool = false
+    ) {
         let event: RoutingEvent?
         switch outcome {
         case .quotaExhausted(let resetAt):
@@ -410,7 +426,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
         if let event { coordinator.broadcast(event, from: context.eventLoop) }
         let elapsed = NIODeadline.now() - startedAt
         failures.append(
-            Failure(accountID: id, outcome: outcome.name, detail: detail, status: status, durationMs: Self.milliseconds(elapsed)))
+            Failure(
+                accountID: id, outcome: outcome.name, detail: detail, status: status, durationMs: Self.milliseconds(elapsed),
+                retryable: retryable, timedOut: timedOut))
         routing.metrics.countAttempt(route: route.name, account: id, outcome: outcome.name, nanoseconds: elapsed.nanoseconds)
         routing.counters.failedOver += 1
         hooks.logger.notice(
@@ -478,7 +496,13 @@ final class ProxyExchange: UpstreamResponseDelegate {
         respond(status: status, kind: kind, message: message, extraHeaders: extra)
     }
 
-    private func respondAfterExhaustedAttempts(now: Date) {
+    /// Every attempt made failed, and `routing.max_attempts` is reached or (with `report`) no
+    /// account is left to try. Quota failures only: 429 until the earliest account recovers. Else
+    /// 504 when every attempt timed out, 502 otherwise, with `Retry-After` unless no failure can
+    /// go away by retrying (a request the upstream cannot be sent, a broken `base_url`): 1 s when
+    /// an account is left or failed without cooling down (a service error may be transient),
+    /// else until the earliest known recovery.
+    private func respondAfterExhaustedAttempts(now: Date, report: Unavailability? = nil) {
         let onlyQuota = failures.allSatisfy { $0.outcome == "quota_exhausted" || $0.outcome == "rate_limited" }
         let list = failures.map { "\($0.accountID): \($0.outcome) (\($0.detail))" }.joined(separator: "; ")
         if onlyQuota && !failures.isEmpty {
@@ -489,10 +513,19 @@ final class ProxyExchange: UpstreamResponseDelegate {
                 message: "all \(failures.count) accounts tried for \(model) are out of quota or rate limited: \(list)",
                 extraHeaders: [("retry-after", String(seconds))])
         } else {
+            let timedOut = !failures.isEmpty && failures.allSatisfy(\.timedOut)
+            var extra: [(String, String)] = []
+            if failures.contains(where: \.retryable) {
+                // Accounts that failed here but are not cooling down may well answer a retry.
+                let seconds = report.map { $0.considered.alreadyTried > 0 ? 1 : $0.retryAfterSeconds(now: now, whenUnknown: 1) } ?? 1
+                extra.append(("retry-after", String(seconds)))
+            }
             respond(
-                status: .badGateway, kind: .upstreamFailure,
-                message: "no upstream account answered \(model) successfully after \(failures.count) attempts: \(list)",
-                extraHeaders: [])
+                status: timedOut ? .gatewayTimeout : .badGateway, kind: timedOut ? .timeout : .upstreamFailure,
+                message: timedOut
+                    ? "no upstream account answered \(model) in time after \(failures.count) attempts: \(list)"
+                    : "no upstream account answered \(model) successfully after \(failures.count) attempts: \(list)",
+                extraHeaders: extra)
         }
     }
 
@@ -584,7 +617,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
     private func conclude(status: Int, servedBy attempt: Attempt?, error: String?) {
         guard !completed else { return }
         completed = true
-        let error = error ?? (status >= 400 ? "upstream answered HTTP \(status)" : nil)
+        let error = (error ?? (status >= 400 ? "upstream answered HTTP \(status)" : nil)).map {
+            RequestRecord.clipped($0, maxBytes: RequestRecord.maximumErrorBytes)
+        }
         let now = NIODeadline.now()
         let total = now - receivedAt
         var attempts = failures.map {
