@@ -52,6 +52,10 @@ public final class ProxyService: ManagedService {
         connections = ClientConnectionLimit(maximum: configuration.effectiveMaxConnections(openFileLimit: openFiles.soft))
         logger.info(
             "open-file limit \(openFiles.soft)\(openFiles.soft > openFiles.before ? " (raised from \(openFiles.before))" : "") of hard limit \(openFiles.hard); up to \(connections.maximum) client connections (listen.max_connections\(configuration.listen.maxConnections == 0 ? ", derived" : ""))")
+        if let error = openFiles.raiseError, openFiles.soft < openFiles.hard {
+            logger.warning(
+                "could not raise the open-file limit from \(openFiles.soft) to \(openFiles.hard) (errno \(error)); set LimitNOFILE= of the unit to the limit wanted")
+        }
         Self.warnIfOverLimit(configuration, openFiles: openFiles, logger: logger)
         catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
         // One event loop per core unless listen.threads says otherwise (e.g. 1 on a small machine
