@@ -237,11 +237,14 @@ struct RequestLineCheck: Sendable {
                     throw HTTPParseError("the request line is not METHOD TARGET HTTP/1.x")
                 }
             case .version(let position):
-                let fits =
-                    position < Self.versionPrefix.count
-                    ? byte == Self.versionPrefix[position]
-                    : position == Self.versionPrefix.count ? HTTPHeadScanner.isDigit(byte)
-                    : byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+                let fits: Bool
+                if position < Self.versionPrefix.count {
+                    fits = byte == Self.versionPrefix[position]
+                } else if position == Self.versionPrefix.count {
+                    fits = HTTPHeadScanner.isDigit(byte)
+                } else {
+                    fits = byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+                }
                 guard fits else { throw HTTPParseError("the request line is not METHOD TARGET HTTP/1.x") }
                 if position > Self.versionPrefix.count {
                     phase = byte == UInt8(ascii: "\r") ? .lineFeed : .done

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The handler of the listening channel: closes a connection as soon as it is accepted when
 /// `listen.max_connections` are open (counted in ``ClientConnectionLimit``), and stops accepting
@@ -77,8 +78,10 @@ final class ConnectionGateHandler: ChannelInboundHandler {
             logger.warning("closed \(refusedSinceLog) new client connection(s): listen.max_connections (\(limit.maximum)) are open")
         }
         if let error {
+            let pause = Self.acceptBackoff.nanoseconds / 1_000_000
             logger.error(
-                "accepting client connections failed \(failuresSinceLog) time(s): \(error); accepting pauses \(Self.acceptBackoff.nanoseconds / 1_000_000) ms after each; if descriptors ran out, raise LimitNOFILE or lower listen.max_connections")
+                "accepting client connections failed \(failuresSinceLog) time(s): \(error); accepting pauses \(pause) ms after each; if descriptors ran out, raise LimitNOFILE or lower listen.max_connections"
+            )
         }
         refusedSinceLog = 0
         failuresSinceLog = 0

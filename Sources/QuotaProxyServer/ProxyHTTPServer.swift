@@ -36,7 +36,6 @@ final class ProxyHTTPServer: Sendable {
         self.makeHandler = makeHandler
     }
 
-
     /// Binds the listener; returns the bound channel.
     func bind() async throws -> any Channel {
         let makeHandler = self.makeHandler

@@ -56,7 +56,8 @@ final class ProxyMetrics: Sendable {
             case cooldownsActive: ("cooldowns", "active", "Accounts (or account and group pairs) cooling down, by reason.")
             case accounts: ("accounts", "", "Accounts by tier and state.")
             case clientConnections: ("client_connections", "", "Client connections open.")
-            case clientConnectionsLimit: ("client_connections_limit", "", "The most client connections allowed at once (listen.max_connections).")
+            case clientConnectionsLimit:
+                ("client_connections_limit", "", "The most client connections allowed at once (listen.max_connections).")
             case clientConnectionsRefused:
                 ("client_connections_refused", "total", "Client connections closed at once because listen.max_connections were open.")
             default: (String(name.dropFirst("quota_proxy_".count)), "", "")

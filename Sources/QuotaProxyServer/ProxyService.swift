@@ -50,8 +50,10 @@ public final class ProxyService: ManagedService {
         }
         openFiles = OpenFileLimit.raiseSoftLimitToHard()
         connections = ClientConnectionLimit(maximum: configuration.effectiveMaxConnections(openFileLimit: openFiles.soft))
+        let raised = openFiles.soft > openFiles.before ? " (raised from \(openFiles.before))" : ""
+        let derived = configuration.listen.maxConnections == 0 ? ", derived" : ""
         logger.info(
-            "open-file limit \(openFiles.soft)\(openFiles.soft > openFiles.before ? " (raised from \(openFiles.before))" : "") of hard limit \(openFiles.hard); up to \(connections.maximum) client connections (listen.max_connections\(configuration.listen.maxConnections == 0 ? ", derived" : ""))")
+            "open-file limit \(openFiles.soft)\(raised) of hard limit \(openFiles.hard); up to \(connections.maximum) client connections (listen.max_connections\(derived))")
         if let error = openFiles.raiseError, openFiles.soft < openFiles.hard {
             logger.warning(
                 "could not raise the open-file limit from \(openFiles.soft) to \(openFiles.hard) (errno \(error)); set LimitNOFILE= of the unit to the limit wanted")

@@ -127,7 +127,9 @@ final class BulkUpstream: Sendable {
             }
             let connection = keepAlive ? "" : "connection: close\r\n"
             if let events = query["events"].flatMap(Int.init) {
-                write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\(connection)\r\n", context: context)
+                write(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\(connection)\r\n",
+                    context: context)
                 for index in 0..<min(events, BulkUpstream.chunkedEvents.count) {
                     context.writeAndFlush(wrapOutboundOut(BulkUpstream.chunkedEvents[index]), promise: nil)
                 }
