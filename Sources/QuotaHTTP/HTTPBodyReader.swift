@@ -97,6 +97,9 @@ public struct HTTPBodyReader: Sendable {
                     }
                     return .needsMore
                 }
+                if seen + line.total > HTTPHeadScanner.maximumHeadBytes {
+                    throw HTTPParseError("the trailer section is larger than \(HTTPHeadScanner.maximumHeadBytes / 1024) KiB")
+                }
                 buffer.moveReaderIndex(forwardBy: line.total)
                 if line.content == 0 { return .complete }
                 state = .trailers(bytes: seen + line.total)

@@ -63,38 +63,74 @@ public enum HTTPHeadScanner {
     /// The largest head (or trailer section) accepted.
     public static let maximumHeadBytes = 80 * 1024
 
+    /// Where the search for the end of a head stopped, so that the next read resumes there
+    /// instead of scanning the bytes already seen again (a head trickling in byte by byte then
+    /// costs linear, not quadratic, time).
+    public struct HeadSearch: Sendable, Hashable {
+        /// Where the line being scanned starts.
+        var lineStart = 0
+        /// The first byte not scanned yet.
+        var index = 0
+
+        public init() {}
+    }
+
     /// The length of the head including its empty last line, or `nil` when it is incomplete.
     public static func headEnd(in buffer: ByteBuffer) -> Int? {
+        var search = HeadSearch()
+        return headEnd(in: buffer, search: &search)
+    }
+
+    /// The length of the head including its empty last line, or `nil` when no head ends within the
+    /// first ``maximumHeadBytes`` readable bytes. Scanning starts where `search` stopped last time
+    /// (the buffer's readable bytes must start at the same place as then) and stops at that limit.
+    public static func headEnd(in buffer: ByteBuffer, search: inout HeadSearch) -> Int? {
         buffer.withUnsafeReadableBytes { bytes -> Int? in
-            var lineStart = 0
-            var index = 0
-            let count = bytes.count
+            var lineStart = search.lineStart
+            var index = search.index
+            let count = min(bytes.count, maximumHeadBytes)
             while index < count {
                 if bytes[index] == UInt8(ascii: "\n") {
                     let length = index - lineStart
                     if lineStart > 0 && (length == 0 || (length == 1 && bytes[lineStart] == UInt8(ascii: "\r"))) {
+                        search = HeadSearch()
                         return index + 1
                     }
                     lineStart = index + 1
                 }
                 index += 1
             }
+            search.lineStart = lineStart
+            search.index = index
             return nil
         }
     }
 
     /// Takes a complete head off the front of `buffer`, or returns `nil` when it has not all
     /// arrived yet (then keep `buffer` for the next read). Empty lines before it are skipped
-    /// (RFC 9112 §2.2). Throws when the head is already over ``maximumHeadBytes``.
+    /// (RFC 9112 §2.2). Throws when the head is over ``maximumHeadBytes``, whether it arrived in
+    /// pieces or in one read.
     public static func takeHead(from buffer: inout ByteBuffer, of message: StaticString) throws(HTTPParseError) -> ByteBuffer? {
-        while let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
-            first == UInt8(ascii: "\r") || first == UInt8(ascii: "\n")
-        {
-            buffer.moveReaderIndex(forwardBy: 1)
+        var search = HeadSearch()
+        return try takeHead(from: &buffer, of: message, search: &search)
+    }
+
+    /// ``takeHead(from:of:)`` resuming the search where the previous call on the same (grown)
+    /// buffer stopped; `search` is reset once a head is taken.
+    public static func takeHead(
+        from buffer: inout ByteBuffer, of message: StaticString, search: inout HeadSearch
+    ) throws(HTTPParseError) -> ByteBuffer? {
+        if search.index == 0 {
+            while let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+                first == UInt8(ascii: "\r") || first == UInt8(ascii: "\n")
+            {
+                buffer.moveReaderIndex(forwardBy: 1)
+            }
         }
         guard buffer.readableBytes > 0 else { return nil }
-        guard let end = headEnd(in: buffer) else {
-            if buffer.readableBytes > maximumHeadBytes {
+        guard let end = headEnd(in: buffer, search: &search) else {
+            if buffer.readableBytes >= maximumHeadBytes {
+                search = HeadSearch()
                 throw HTTPParseError("the \(message) head is larger than \(maximumHeadBytes / 1024) KiB", isHeadTooLarge: true)
             }
             return nil

@@ -26,9 +26,12 @@ public struct ParsedRequestHead: Sendable {
 ///
 /// Strict where a proxy must be (RFC 9112): a request with both `Transfer-Encoding` and
 /// `Content-Length`, a `Transfer-Encoding` that does not end in `chunked`, conflicting lengths,
-/// obsolete line folding, or a malformed request line is an error (the caller answers 400 and
-/// closes), so no two parsers can disagree on where a request ends. Pipelined requests are
-/// parsed one after the other.
+/// obsolete line folding, a malformed request line, or an HTTP/1.1 request without `Host` is an
+/// error (the caller answers 400 and closes), so no two parsers can disagree on where a request
+/// ends. The request line is checked as its bytes arrive: bytes that cannot start one (binary
+/// garbage, a TLS ClientHello, an HTTP/0.9 `GET /`) fail at once rather than when the head is
+/// complete. A head over ``HTTPHeadScanner/maximumHeadBytes`` fails however it arrives.
+/// Pipelined requests are parsed one after the other.
 public struct HTTPRequestParser: Sendable {
     public enum Event {
         case head(ParsedRequestHead)
@@ -44,8 +47,17 @@ public struct HTTPRequestParser: Sendable {
 
     private var state = State.head
     private var pending = PendingBytes()
+    /// Where the search for the end of the current head stopped (a head arriving in pieces).
+    private var search = HTTPHeadScanner.HeadSearch()
+    private var requestLine = RequestLineCheck()
 
     public init() {}
+
+    /// Whether part of a request head has arrived but not all of it.
+    public var isInsideHead: Bool {
+        if case .head = state { return pending.count > 0 }
+        return false
+    }
 
     /// Parses `input`, calling `emit` for each event, for as many requests as it holds.
     public mutating func feed(_ input: ByteBuffer, _ emit: (Event) -> Void) throws(HTTPParseError) {
@@ -53,10 +65,14 @@ public struct HTTPRequestParser: Sendable {
         while true {
             switch state {
             case .head:
-                guard let headBytes = try HTTPHeadScanner.takeHead(from: &buffer, of: "request") else {
+                guard let headBytes = try HTTPHeadScanner.takeHead(from: &buffer, of: "request", search: &search) else {
+                    if buffer.readableBytes > 0 {
+                        try buffer.withUnsafeReadableBytes { (bytes) throws(HTTPParseError) in try requestLine.check(bytes) }
+                    }
                     pending.keep(buffer)
                     return
                 }
+                requestLine = RequestLineCheck()
                 let head = try HTTPHeadScanner.withBytes(headBytes) { (bytes) throws(HTTPParseError) in
                     try Self.parseHead(bytes, bytes: headBytes)
                 }
@@ -140,6 +156,9 @@ public struct HTTPRequestParser: Sendable {
         if hosts > 1 {
             throw HTTPParseError("the request has more than one Host field")
         }
+        if hosts == 0 && version.minor >= 1 {
+            throw HTTPParseError("the HTTP/1.1 request has no Host field")
+        }
         let framing: HTTPBodyReader.Framing
         if let transferEncoding {
             guard contentLength == nil else {
@@ -170,6 +189,75 @@ public struct HTTPRequestParser: Sendable {
         case 6 where bytes.elementsEqual("DELETE".utf8): return .DELETE
         case 7 where bytes.elementsEqual("OPTIONS".utf8): return .OPTIONS
         default: return HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+}
+
+/// Checks a request line (`METHOD SP TARGET SP HTTP/1.x CRLF`) byte by byte as it arrives,
+/// resuming where the previous read stopped.
+struct RequestLineCheck: Sendable {
+    private enum Phase: Sendable {
+        case method
+        case target
+        /// At this position of `HTTP/1.x`.
+        case version(Int)
+        case lineFeed
+        case done
+    }
+
+    private var phase = Phase.method
+    /// The first byte not checked yet.
+    private var index = 0
+    /// Bytes of the method or target so far.
+    private var length = 0
+
+    private static let versionPrefix: [UInt8] = Array("HTTP/1.".utf8)
+
+    /// Checks the bytes after the ones checked last time; throws at the first byte that cannot
+    /// belong to a request line.
+    mutating func check(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) {
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch phase {
+            case .method:
+                if byte == UInt8(ascii: " ") && length > 0 {
+                    phase = .target
+                    length = 0
+                } else if HTTPHeadScanner.isTokenByte(byte) {
+                    length += 1
+                } else {
+                    throw HTTPParseError("the request does not start with an HTTP method")
+                }
+            case .target:
+                if byte == UInt8(ascii: " ") && length > 0 {
+                    phase = .version(0)
+                } else if byte > 0x20 && byte != 0x7F {
+                    length += 1
+                } else {
+                    throw HTTPParseError("the request line is not METHOD TARGET HTTP/1.x")
+                }
+            case .version(let position):
+                let fits: Bool
+                if position < Self.versionPrefix.count {
+                    fits = byte == Self.versionPrefix[position]
+                } else if position == Self.versionPrefix.count {
+                    fits = HTTPHeadScanner.isDigit(byte)
+                } else {
+                    fits = byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+                }
+                guard fits else { throw HTTPParseError("the request line is not METHOD TARGET HTTP/1.x") }
+                if position > Self.versionPrefix.count {
+                    phase = byte == UInt8(ascii: "\r") ? .lineFeed : .done
+                } else {
+                    phase = .version(position + 1)
+                }
+            case .lineFeed:
+                guard byte == UInt8(ascii: "\n") else { throw HTTPParseError("the request line is not METHOD TARGET HTTP/1.x") }
+                phase = .done
+            case .done:
+                return
+            }
+            index += 1
         }
     }
 }

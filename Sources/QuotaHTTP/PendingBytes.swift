@@ -19,6 +19,9 @@ public struct PendingBytes: Sendable {
         kept = buffer.readableBytes > 0 ? buffer : nil
     }
 
+    /// How many bytes are kept.
+    public var count: Int { kept?.readableBytes ?? 0 }
+
     public mutating func clear() {
         kept = nil
     }

@@ -81,7 +81,9 @@ struct ExchangeReport {
     ) -> RequestRecord? {
         guard !completed else { return nil }
         completed = true
-        let error = error ?? (status >= 400 ? "upstream answered HTTP \(status)" : nil)
+        let error = (error ?? (status >= 400 ? "upstream answered HTTP \(status)" : nil)).map {
+            RequestRecord.clipped($0, maxBytes: RequestRecord.maximumErrorBytes)
+        }
         let now = NIODeadline.now()
         let total = now - request.receivedAt
         var attempts = self.attempts

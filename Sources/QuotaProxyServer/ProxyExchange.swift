@@ -50,6 +50,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
     /// account of the same provider does not translate again).
     private var translations: [String: AnswerTranslation] = [:]
     private var clientWritable: Bool
+    /// Inside a change of ``response``: a write can turn the channel unwritable, and NIO reports
+    /// that at once, from inside the write; the flush it calls for waits until the change is done.
+    private var isChangingResponse = false
+    private var flushAfterChange = false
     private var report: ExchangeReport
 
     init(
@@ -198,9 +202,10 @@ final class ProxyExchange: UpstreamResponseDelegate {
                 request, account: account, dialect: dialect, endpoint: endpoint,
                 body: translation.map { ByteBuffer(bytes: $0.body) } ?? request.body,
                 stream: translation?.upstreamStreams ?? request.streamByPath, native: translation == nil,
-                allocator: context.channel.allocator)
+                timeouts: routing.settings.upstreamTimeouts, allocator: context.channel.allocator)
         } catch {
-            perform(machine.upstreamFailed(.serviceError, detail: error.description))
+            // A broken base_url or an operation the provider lacks: retrying will not help.
+            perform(machine.upstreamFailed(.serviceError, detail: error.description, retryable: false))
             return
         }
         let exchange = routing.upstream.execute(upstreamRequest, delegate: self)
@@ -282,7 +287,9 @@ final class ProxyExchange: UpstreamResponseDelegate {
         case .responseHeadTimeout, .connectTimeout: outcome = .timeout
         default: outcome = .serviceError
         }
-        perform(machine.upstreamFailed(outcome, detail: error.description))
+        // A request the upstream cannot be sent (a credential with a line break) fails alike on retry.
+        let retryable = if case .invalidRequest = error { false } else { true }
+        perform(machine.upstreamFailed(outcome, detail: error.description, retryable: retryable))
     }
 
     /// An account with more base URLs (`base_urls`) tries the next one on a connection error, a
@@ -303,6 +310,13 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     func clientWritabilityChanged(_ writable: Bool) {
         clientWritable = writable
+        if isChangingResponse {
+            // Reported from inside one of our own writes (the response must not be touched now):
+            // stop reading, and flush as soon as the write is done.
+            if !writable { upstream?.pauseReading() }
+            flushAfterChange = true
+            return
+        }
         guard response != nil, let upstream else { return }
         if writable {
             // Parts held back while paused are written by resumeReading(); send them on.
@@ -456,7 +470,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
             }
         }
         let framing = response?.framing ?? .contentLength
-        response?.finish(write: write)
+        changeResponse { $0.finish(write: write) }
         response = nil
         context.flush()
         routing.counters.succeeded += 1
@@ -468,12 +482,29 @@ final class ProxyExchange: UpstreamResponseDelegate {
     }
 
     private func writeBody(_ part: ByteBuffer) {
-        response?.append(part, write: write)
+        changeResponse { $0.append(part, write: write) }
     }
 
     private func flushResponse() {
-        response?.flush(write: write)
+        if isChangingResponse {
+            flushAfterChange = true
+            return
+        }
+        changeResponse { $0.flush(write: write) }
         context.flush()
+    }
+
+    /// Runs `body` on the response stream; a flush asked for meanwhile (by a writability change
+    /// the writes caused) runs right after.
+    private func changeResponse(_ body: (inout ClientResponseStream) -> Void) {
+        guard response != nil else { return }
+        isChangingResponse = true
+        body(&response!)
+        isChangingResponse = false
+        if flushAfterChange {
+            flushAfterChange = false
+            flushResponse()
+        }
     }
 
     private func write(_ bytes: ByteBuffer) {

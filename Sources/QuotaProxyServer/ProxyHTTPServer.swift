@@ -11,28 +11,44 @@ import Synchronization
 /// connections so a request is handled where it arrives, without a task per request.
 /// Graceful shutdown stops accepting, lets responses in progress finish (idle keep-alive
 /// connections close at once) and force-closes what is left after `shutdownGrace`.
+///
+/// The listening channel closes connections beyond `listen.max_connections` as soon as they are
+/// accepted and, when accepting fails for want of descriptors (`EMFILE`/`ENFILE`) or memory,
+/// stops accepting for a moment rather than retrying in a busy loop (``ConnectionGateHandler``).
 final class ProxyHTTPServer: Sendable {
     let host: String
     let port: Int
     let group: any EventLoopGroup
     let logger: Logger
     let makeHandler: @Sendable () -> ProxyRequestHandler
+    let limit: ClientConnectionLimit
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
 
-    init(host: String, port: Int, group: any EventLoopGroup, logger: Logger, makeHandler: @escaping @Sendable () -> ProxyRequestHandler) {
+    init(
+        host: String, port: Int, group: any EventLoopGroup, logger: Logger, limit: ClientConnectionLimit,
+        makeHandler: @escaping @Sendable () -> ProxyRequestHandler
+    ) {
         self.host = host
         self.port = port
         self.group = group
         self.logger = logger
+        self.limit = limit
         self.makeHandler = makeHandler
     }
 
     /// Binds the listener; returns the bound channel.
     func bind() async throws -> any Channel {
         let makeHandler = self.makeHandler
+        let limit = self.limit
+        let logger = self.logger
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionGateHandler(limit: limit, logger: logger))
+                }
+            }
             // tcpOption, not socketOption: the latter would set SOL_SOCKET option 1 (SO_DEBUG), which
             // needs CAP_NET_ADMIN and fails every connection under the hardened unit.
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)

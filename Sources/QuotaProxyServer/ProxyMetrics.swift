@@ -28,6 +28,10 @@ final class ProxyMetrics: Sendable {
     /// (clients choose model names; the series must stay bounded).
     private let modelLabels = Mutex<Set<String>>([])
     static let modelLabelLimit = 1000
+    /// The listener's connection counts, read when the page is scraped.
+    let connections: ClientConnectionLimit?
+    private let connectionSeries: (open: Prometheus.Gauge, limit: Prometheus.Gauge, refused: Prometheus.Counter)
+    private let refusedExported = Mutex<Int>(0)
 
     static let requestsTotal = "quota_proxy_requests_total"
     static let requestDuration = "quota_proxy_request_duration_seconds"
@@ -39,6 +43,9 @@ final class ProxyMetrics: Sendable {
     static let protectedGroup = "quota_proxy_protected"
     static let cooldownsActive = "quota_proxy_cooldowns_active"
     static let accounts = "quota_proxy_accounts"
+    static let clientConnections = "quota_proxy_client_connections"
+    static let clientConnectionsLimit = "quota_proxy_client_connections_limit"
+    static let clientConnectionsRefused = "quota_proxy_client_connections_refused_total"
 
     /// Name and help text of a series registered directly with the registry.
     static func descriptor(_ name: String) -> MetricNameDescriptor {
@@ -56,6 +63,11 @@ final class ProxyMetrics: Sendable {
                 ("request_duration", "seconds", "Time from a client request to the last byte of its answer, by route.")
             case upstreamDuration: ("upstream_duration", "seconds", "Time of each upstream attempt, by route.")
             case warmupsTotal: ("warmups", "total", "Warmup requests sent, by outcome.")
+            case clientConnections: ("client_connections", "", "Client connections open.")
+            case clientConnectionsLimit:
+                ("client_connections_limit", "", "The most client connections allowed at once (listen.max_connections).")
+            case clientConnectionsRefused:
+                ("client_connections_refused", "total", "Client connections closed at once because listen.max_connections were open.")
             default: (String(name.dropFirst("quota_proxy_".count)), "", "")
             }
         return MetricNameDescriptor(namespace: "quota_proxy", metricName: metric, unitName: unit, helpText: help)
@@ -68,8 +80,14 @@ final class ProxyMetrics: Sendable {
         .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300),
     ]
 
-    init() {
+    init(connections: ClientConnectionLimit? = nil) {
         registry = PrometheusCollectorRegistry()
+        self.connections = connections
+        connectionSeries = (
+            registry.makeGauge(descriptor: Self.descriptor(Self.clientConnections)),
+            registry.makeGauge(descriptor: Self.descriptor(Self.clientConnectionsLimit)),
+            registry.makeCounter(descriptor: Self.descriptor(Self.clientConnectionsRefused))
+        )
     }
 
     func requestCounter(route: String, model: String, status: Int) -> Prometheus.Counter {
@@ -124,6 +142,17 @@ final class ProxyMetrics: Sendable {
                         labels: [("account", key.account), ("outcome", key.outcome)])
                     counter.increment(by: Int64(total))
                     exported[key] = (counter, total)
+                }
+            }
+        }
+        if let connections {
+            connectionSeries.open.set(Double(connections.openCount))
+            connectionSeries.limit.set(Double(connections.maximum))
+            let refused = connections.refusedCount
+            refusedExported.withLock { exported in
+                if refused > exported {
+                    connectionSeries.refused.increment(by: Int64(refused - exported))
+                    exported = refused
                 }
             }
         }

@@ -16,6 +16,12 @@ import QuotaHTTP
 /// order. Reading from the socket pauses only while such a queue exists — unlike NIO's pipelining
 /// handler, which pauses reading during every response and so costs two `epoll_ctl` calls per
 /// request.
+///
+/// Deadlines, all checked by one scheduled callback per connection (no timer per read): a request
+/// head must be complete within `listen.header_timeout_seconds` of its first byte (of the
+/// connection's start for the first request), however slowly its bytes trickle in (408, close);
+/// a connection that sends nothing for `listen.idle_timeout_seconds` while no answer is in flight
+/// is closed, and so is one whose client reads nothing of an answer for that long.
 final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, NIOScheduledCallbackHandler {
     /// Raw bytes: requests are parsed here (``HTTPRequestParser``), with no HTTP decoder in front.
     typealias InboundIn = ByteBuffer
@@ -78,6 +84,25 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     private var sawReadSinceCheck = false
     private var quietChecks = 0
     private var idleCheck: NIOScheduledCallback?
+    /// When the request head being received started (the connection's start for the first one);
+    /// `nil` between requests. Set once per head that spans reads, not per read.
+    private var headStartedAt: NIODeadline?
+    /// The channel turned writable since the last check: a slow client is still reading.
+    private var becameWritableSinceCheck = false
+    private var stalledChecks = 0
+    /// The answer is written and the output side closed; what the client still sends is read and
+    /// dropped until it closes (so the answer is not lost to a reset), at most until the next check.
+    private var isLingering = false
+    /// After the answer now being written, close by ``lingeringClose(context:)``.
+    private var lingerOnClose = false
+    /// A refused request's body is read and dropped to its end, then the connection closes: a
+    /// client that sends its body without waiting for `100 Continue` then reads the answer
+    /// instead of failing its upload. At most until the next checks.
+    private var isDiscardingBody = false
+    /// Checks passed while lingering or discarding.
+    private var closingChecks = 0
+    /// The last answer is still being written; the connection closes when it is done.
+    private var isFlushingBeforeClose = false
     private var context: ChannelHandlerContext?
 
     init(coordinator: RoutingCoordinator, hooks: ProxyHooks) {
@@ -86,20 +111,27 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        headStartedAt = .now()
         scheduleIdleCheck(context: context)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         sawReadSinceCheck = true
-        guard !parserFailed, !isClosing else { return }
+        guard !parserFailed, !isClosing || isDiscardingBody else { return }
         let bytes = unwrapInboundIn(data)
         do {
             try parser.feed(bytes) { event in
+                if isDiscardingBody {
+                    if case .end = event { bodyDiscarded(context: context) }
+                    return
+                }
                 guard !isClosing else { return }
                 let part: RequestPart
                 switch event {
-                case .head(let head): part = .head(head)
+                case .head(let head):
+                    headStartedAt = nil
+                    part = .head(head)
                 case .body(let body): part = .body(body)
                 case .end: part = .end
                 }
@@ -110,7 +142,15 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
                 }
             }
         } catch {
-            parseFailed(error, context: context)
+            if isDiscardingBody {
+                bodyDiscarded(context: context)
+            } else {
+                parseFailed(error, context: context)
+            }
+            return
+        }
+        if headStartedAt == nil && parser.isInsideHead {
+            headStartedAt = .now()  // a head that did not arrive in one read
         }
     }
 
@@ -118,19 +158,47 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     /// way, then the connection closes (after the answer in flight, if there is one).
     private func parseFailed(_ error: HTTPParseError, context: ChannelHandlerContext) {
         parserFailed = true
+        headStartedAt = nil
         hooks.logger.debug("closing a client connection that sent malformed HTTP: \(error)")
         switch state {
         case .responding:
             closeAfterResponse = true
         case .idle, .receiving:
             let pending: Pending? = if case .receiving(let pending) = state { pending } else { nil }
-            state = .responding
             let rejection =
                 error.isHeadTooLarge
                 ? Rejection(status: .requestHeaderFieldsTooLarge, kind: .requestTooLarge, message: "malformed HTTP request: \(error)")
                 : Rejection(status: .badRequest, kind: .invalidRequest, message: "malformed HTTP request: \(error)")
-            reject(rejection, pending: pending, dialect: pending.map(Self.errorDialect) ?? .openai, keepAlive: false, context: context)
+            rejectAndClose(rejection, pending: pending, context: context)
         }
+    }
+
+    /// Answers `rejection` now and closes, without reading the rest of the request: it cannot be
+    /// delimited (malformed HTTP) or would be refused anyway (a body over the limit). Parts still
+    /// being parsed are dropped; the client's remaining bytes are read and dropped while the
+    /// answer drains (``lingeringClose(context:)``).
+    ///
+    /// With `discardingBody` (a declared length over the limit, the client not waiting for
+    /// `100 Continue`), the body is read to its end and dropped before the close, so the client's
+    /// upload completes and it reads the answer.
+    private func rejectAndClose(_ rejection: Rejection, pending: Pending?, context: ChannelHandlerContext, discardingBody: Bool = false) {
+        state = .responding
+        isClosing = true
+        if discardingBody {
+            isDiscardingBody = true
+        } else {
+            lingerOnClose = true
+        }
+        queued.removeAll()
+        reject(rejection, pending: pending, dialect: pending.map(Self.errorDialect) ?? .openai, keepAlive: false, context: context)
+    }
+
+    /// The refused body has been read (or cannot be delimited): close once the answer is out.
+    private func bodyDiscarded(context: ChannelHandlerContext) {
+        guard isDiscardingBody else { return }
+        isDiscardingBody = false
+        parserFailed = true
+        closeWhenWritten(context: context)
     }
 
     private func routing(_ context: ChannelHandlerContext) -> LoopRouting {
@@ -142,7 +210,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     func read(context: ChannelHandlerContext) {
-        if queued.isEmpty {
+        if queued.isEmpty || isLingering || isDiscardingBody {
             context.read()
         } else {
             readHeldBack = true
@@ -153,7 +221,13 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         switch part {
         case .head(let head):
             guard case .idle = state else { return }
-            state = .receiving(begin(head, context: context))
+            let pending = begin(head, context: context)
+            if let rejection = pending.rejection, rejection.status == .payloadTooLarge {
+                // Refused before the body is sent (no 100 Continue) or read: 413 now, then close.
+                rejectAndClose(rejection, pending: pending, context: context, discardingBody: !head.expectsContinue)
+            } else {
+                state = .receiving(pending)
+            }
         case .body(var part):
             guard case .receiving(var pending) = state else { return }
             // Drop the state's reference first, so the body grows in place instead of being
@@ -161,8 +235,10 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
             state = .idle
             if pending.rejection == nil {
                 if (pending.body?.readableBytes ?? 0) + part.readableBytes > ProxyLimits.maximumBodyBytes {
-                    pending.rejection = Self.tooLarge
+                    // A chunked body that grew past the limit: refuse it now, not after reading it all.
                     pending.body = nil
+                    rejectAndClose(Self.tooLarge, pending: pending, context: context)
+                    return
                 } else if pending.body == nil {
                     pending.body = part
                 } else {
@@ -188,6 +264,10 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         var pending = Pending(
             head: head, route: route, pathModel: match?.pathModel.map(Self.percentDecoded), body: nil, rejection: nil,
             receivedAt: .now())
+        if let length = head.contentLength, length > ProxyLimits.maximumBodyBytes {
+            pending.rejection = Self.tooLarge
+            return pending
+        }
         guard let route else {
             pending.rejection =
                 ProxyRoute.pathExists(path)
@@ -210,9 +290,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
                 return pending
             }
         }
-        if let length = head.contentLength, length > ProxyLimits.maximumBodyBytes {
-            pending.rejection = Self.tooLarge
-        } else if head.expectsContinue && head.bodyFraming != .length(0) {
+        if head.expectsContinue && head.bodyFraming != .length(0) {
             // The client waits for this before sending the body.
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(ClientResponseWriter.continueResponse)), promise: nil)
         }
@@ -395,13 +473,45 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     private func responseFinished(context: ChannelHandlerContext, keepAlive: Bool) {
         exchange = nil
         state = .idle
+        if lingerOnClose {
+            lingeringClose(context: context)
+            return
+        }
+        if isDiscardingBody { return }  // closes when the body has been read
         if !keepAlive || closeAfterResponse {
             queued.removeAll()
-            isClosing = true
-            context.close(promise: nil)
+            closeWhenWritten(context: context)
             return
         }
         serveQueued(context: context)
+    }
+
+    /// Closes once the answer has left (a plain close would drop what a slow client has not
+    /// taken yet): the output side shuts when the last write is done, then the connection
+    /// closes. A client that stops reading meanwhile is cut off by the stall check.
+    private func closeWhenWritten(context: ChannelHandlerContext) {
+        isClosing = true
+        isFlushingBeforeClose = true
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.close(mode: .output, promise: written)
+    }
+
+    /// Closes the output side once the answer is written and reads (and drops) what the client
+    /// still sends until it closes, or until the next checks: closing with unread bytes would
+    /// reset the connection, and the client could lose the answer to the reset.
+    private func lingeringClose(context: ChannelHandlerContext) {
+        lingerOnClose = false
+        isClosing = true
+        isLingering = true
+        queued.removeAll()
+        let closed = context.eventLoop.makePromise(of: Void.self)
+        closed.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+        context.close(mode: .output, promise: closed)
+        if readHeldBack {
+            readHeldBack = false
+            context.read()
+        }
     }
 
     /// Serves pipelined requests queued during the last response, then lets reading resume.
@@ -421,7 +531,9 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        exchange?.clientWritabilityChanged(context.channel.isWritable)
+        let writable = context.channel.isWritable
+        if writable { becameWritableSinceCheck = true }
+        exchange?.clientWritabilityChanged(writable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -447,29 +559,84 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// The checks run every quarter of the shorter of the idle and header timeouts.
+    private static func checkInterval(_ settings: RoutingSettings) -> TimeAmount {
+        .nanoseconds(min(settings.clientIdleTimeout.nanoseconds, settings.clientHeaderTimeout.nanoseconds) / 4)
+    }
+
     private func scheduleIdleCheck(context: ChannelHandlerContext) {
-        let timeout = routing(context).settings.clientIdleTimeout
         idleCheck = try? context.eventLoop.assumeIsolated().scheduleCallback(
-            in: .nanoseconds(timeout.nanoseconds / 4), handler: self)
+            in: Self.checkInterval(routing(context).settings), handler: self)
     }
 
     func handleScheduledCallback(eventLoop: some EventLoop) {
         idleCheck = nil
-        guard !isClosing, let context = self.context else { return }
+        guard let context = self.context else { return }
+        if isLingering || isDiscardingBody {
+            // The answer had a whole check interval (at least) to drain: close for good.
+            closingChecks += 1
+            if closingChecks >= 2 {
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context: context)
+            }
+            return
+        }
+        guard !isClosing || isFlushingBeforeClose else { return }
+        let settings = routing(context).settings
+        let interval = Self.checkInterval(settings).nanoseconds
+        // Checks in a row that make up an idle timeout (4 when it is the shorter timeout).
+        let checksPerIdleTimeout = max(1, (settings.clientIdleTimeout.nanoseconds + interval - 1) / interval)
+
+        if let started = headStartedAt, !isResponding, !isClosing, NIODeadline.now() - started >= settings.clientHeaderTimeout {
+            headTimedOut(context: context, settings: settings)
+            return
+        }
+
         if sawReadSinceCheck || isResponding {
             quietChecks = 0
         } else {
-            quietChecks += 1
+            quietChecks += 1  // also while the last answer drains before a close
         }
         sawReadSinceCheck = false
-        if quietChecks >= 4 {
-            // Nothing in flight and nothing read for a whole timeout: an idle keep-alive
-            // connection or a client that stopped sending.
+        // A client that reads nothing of the answer: the channel stays unwritable.
+        if (isResponding || isFlushingBeforeClose) && !context.channel.isWritable && !becameWritableSinceCheck {
+            stalledChecks += 1
+        } else {
+            stalledChecks = 0
+        }
+        becameWritableSinceCheck = false
+        if quietChecks >= checksPerIdleTimeout || stalledChecks >= checksPerIdleTimeout {
+            // Nothing in flight and nothing read for a whole timeout (an idle keep-alive
+            // connection or a client that stopped sending), or a client that stopped reading.
+            if stalledChecks > 0 {
+                hooks.logger.debug("closing a client connection that read nothing of its answer for listen.idle_timeout_seconds")
+            }
             isClosing = true
             context.close(promise: nil)
             return
         }
         scheduleIdleCheck(context: context)
+    }
+
+    /// The request head did not complete in time: 408 when part of one arrived (then close);
+    /// a connection that sent nothing at all is just closed.
+    private func headTimedOut(context: ChannelHandlerContext, settings: RoutingSettings) {
+        headStartedAt = nil
+        guard parser.isInsideHead else {
+            isClosing = true
+            context.close(promise: nil)
+            return
+        }
+        parserFailed = true
+        hooks.logger.debug("closing a client connection whose request head did not arrive within listen.header_timeout_seconds")
+        let seconds = settings.clientHeaderTimeout.nanoseconds / 1_000_000_000
+        rejectAndClose(
+            Rejection(
+                status: .requestTimeout, kind: .requestTimeout,
+                message: "the request head did not arrive within \(seconds) s (listen.header_timeout_seconds)"),
+            pending: nil, context: context)
+        scheduleIdleCheck(context: context)  // ends the lingering
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -28,6 +28,9 @@ public final class ProxyService: ManagedService {
     let metrics: ProxyMetrics
     let warmups: WarmupExecutor
     let configuration: SharedConfiguration
+    /// The open-file limit after raising the soft limit to the hard one.
+    let openFiles: OpenFileLimit.Figures
+    let connections: ClientConnectionLimit
     private let boundAddress = Mutex<String?>(nil)
 
     /// How often live quota and cooldowns are written, and account files are checked for changes.
@@ -48,6 +51,17 @@ public final class ProxyService: ManagedService {
             logger.warning(
                 "the client key is the built-in placeholder \"change-me\", so \(reach) can use this proxy; set client_api_keys in \(context.configurationLoader.path) or API_TOKEN")
         }
+        openFiles = OpenFileLimit.raiseSoftLimitToHard()
+        connections = ClientConnectionLimit(maximum: configuration.effectiveMaxConnections(openFileLimit: openFiles.soft))
+        let raised = openFiles.soft > openFiles.before ? " (raised from \(openFiles.before))" : ""
+        let derived = configuration.listen.maxConnections == 0 ? ", derived" : ""
+        logger.info(
+            "open-file limit \(openFiles.soft)\(raised) of hard limit \(openFiles.hard); up to \(connections.maximum) client connections (listen.max_connections\(derived))")
+        if let error = openFiles.raiseError, openFiles.soft < openFiles.hard {
+            logger.warning(
+                "could not raise the open-file limit from \(openFiles.soft) to \(openFiles.hard) (errno \(error)); set LimitNOFILE= of the unit to the limit wanted")
+        }
+        Self.warnIfOverLimit(configuration, openFiles: openFiles, logger: logger)
         catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
         // One event loop per core unless listen.threads says otherwise (e.g. 1 on a small machine
         // shared with other busy processes: fewer thread wake-ups, larger batches per loop).
@@ -70,7 +84,7 @@ public final class ProxyService: ManagedService {
         } catch {
             logger.error("\(error); starting without saved cooldowns")
         }
-        let metrics = ProxyMetrics()
+        let metrics = ProxyMetrics(connections: connections)
         self.metrics = metrics
         coordinator = try await RoutingCoordinator.make(
             group: group, pools: pools, settings: RoutingSettings(configuration: configuration),
@@ -107,7 +121,7 @@ public final class ProxyService: ManagedService {
         let hooks = makeHooks()
         let coordinator = self.coordinator
         let server = ProxyHTTPServer(
-            host: configuration.listen.host, port: configuration.listen.port, group: group, logger: logger
+            host: configuration.listen.host, port: configuration.listen.port, group: group, logger: logger, limit: connections
         ) {
             ProxyRequestHandler(coordinator: coordinator, hooks: hooks)
         }
@@ -198,10 +212,26 @@ public final class ProxyService: ManagedService {
         }
         self.configuration.replace(with: configuration)
         coordinator.broadcast(.settingsChanged(RoutingSettings(configuration: configuration)))
+        let maximum = configuration.effectiveMaxConnections(openFileLimit: openFiles.soft)
+        if maximum != connections.maximum {
+            logger.info("listen.max_connections changes (\(connections.maximum) → \(maximum))")
+            connections.setMaximum(maximum)
+            Self.warnIfOverLimit(configuration, openFiles: openFiles, logger: logger)
+        }
         await minter.reconfigure(configuration.anonymous)
         requestLog.reconfigure(configuration.requestLog)
         if old.listen.threads != configuration.listen.threads {
             logger.warning("listen.threads changes (\(old.listen.threads) → \(configuration.listen.threads)) take effect on restart")
+        }
+    }
+
+    /// A `listen.max_connections` the descriptors cannot carry (each proxied request also holds an
+    /// upstream connection) is kept, with a warning: accepting then pauses when descriptors run out.
+    private static func warnIfOverLimit(_ configuration: QuotaProxyConfiguration, openFiles: OpenFileLimit.Figures, logger: Logger) {
+        let derived = QuotaProxyConfiguration.Listen.derivedMaxConnections(openFileLimit: openFiles.soft)
+        if configuration.listen.maxConnections > derived {
+            logger.warning(
+                "listen.max_connections (\(configuration.listen.maxConnections)) is more than the open-file limit \(openFiles.soft) carries (about \(derived), half of it less a reserve, since each proxied request also holds an upstream connection); raise LimitNOFILE= of the unit")
         }
     }
 
@@ -225,6 +255,11 @@ public final class ProxyService: ManagedService {
             "succeeded": .number(Double(counters.reduce(0) { $0 + $1.succeeded })),
             "failovers": .number(Double(counters.reduce(0) { $0 + $1.failedOver })),
             "rejected": .number(Double(counters.reduce(0) { $0 + $1.rejected })),
+            "connections": .number(Double(connections.openCount)),
+            "max_connections": .number(Double(connections.maximum)),
+            "connections_refused": .number(Double(connections.refusedCount)),
+            "accept_failures": .number(Double(connections.acceptFailureCount)),
+            "open_file_limit": .number(Double(openFiles.soft)),
             "cooldowns_active": .number(Double(active)),
             "event_loops": .number(Double(coordinator.eventLoops.count)),
         ]

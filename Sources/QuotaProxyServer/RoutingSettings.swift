@@ -1,5 +1,6 @@
 import NIOCore
 import QuotaCore
+import QuotaUpstream
 
 /// The parts of the configuration the request path reads, precomputed once per (re)load.
 struct RoutingSettings: Sendable {
@@ -27,6 +28,11 @@ struct RoutingSettings: Sendable {
     var groupTable: [String: String]
     /// `listen.idle_timeout_seconds`.
     var clientIdleTimeout: TimeAmount
+    /// `listen.header_timeout_seconds`: the longest a request head may take to arrive.
+    var clientHeaderTimeout: TimeAmount
+    /// The time limits of each upstream attempt (`routing.upstream_head_timeout_seconds`,
+    /// `routing.upstream_idle_timeout_seconds`).
+    var upstreamTimeouts: UpstreamTimeouts
 
     init(configuration: QuotaProxyConfiguration) {
         authenticator = ClientKeyAuthenticator(keys: configuration.clientAPIKeys)
@@ -50,5 +56,9 @@ struct RoutingSettings: Sendable {
         }
         groupTable = table
         clientIdleTimeout = .seconds(Int64(configuration.listen.idleTimeoutSeconds))
+        clientHeaderTimeout = .seconds(Int64(configuration.listen.headerTimeoutSeconds))
+        upstreamTimeouts = UpstreamTimeouts(
+            responseHead: .seconds(Int64(configuration.routing.upstreamHeadTimeoutSeconds)),
+            idle: .seconds(Int64(configuration.routing.upstreamIdleTimeoutSeconds)))
     }
 }

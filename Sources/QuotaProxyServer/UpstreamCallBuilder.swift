@@ -27,7 +27,7 @@ struct UpstreamCallBuilder {
     ///     string are forwarded.
     static func build(
         _ request: ProxiedRequest, account: Account, dialect: any ProviderDialect, endpoint: ProviderEndpoint, body: ByteBuffer,
-        stream: Bool, native: Bool, allocator: ByteBufferAllocator
+        stream: Bool, native: Bool, timeouts: UpstreamTimeouts, allocator: ByteBufferAllocator
     ) throws(Failure) -> UpstreamRequest {
         guard var target = dialect.target(request.operation, model: request.model, stream: stream, apiRoot: endpoint.apiRoot)
         else {
@@ -64,7 +64,7 @@ struct UpstreamCallBuilder {
         }
         return UpstreamRequest(
             origin: endpoint.origin, head: HTTPRequestHead(version: .http1_1, method: .POST, uri: target),
-            encodedFields: fields, body: body)
+            encodedFields: fields, body: body, timeouts: timeouts)
     }
 }
 

@@ -10,7 +10,13 @@ import NIOHTTP1
 /// the transport then stops reading from the upstream socket (its `read()` calls are held back,
 /// so the kernel's receive window closes and the upstream slows down) and delivers no further
 /// body parts until ``resumeReading()``. Parts already decoded from the last socket read are kept
-/// (as slices, no copies) and delivered, in order, on resume.
+/// (as slices, no copies) and delivered, in order, on resume: at most one socket read cycle
+/// (`maxMessagesPerRead` reads) is held, since no further read is made while paused.
+///
+/// The end of a socket read is reported (``UpstreamResponseDelegate/upstreamDidReadComplete()``)
+/// even while paused: parts delivered before the pause may have been written without a flush,
+/// and a relay whose client turned unwritable because of those very writes must flush them, or
+/// the client never becomes writable again and the exchange never resumes.
 public final class UpstreamExchange {
     let pool: UpstreamConnectionPool
     /// The request with the transport's headers applied (kept for a retry: the body is not copied).
@@ -98,9 +104,10 @@ public final class UpstreamExchange {
         }
     }
 
-    /// The connection finished a socket read that delivered parts of this exchange.
+    /// The connection finished a socket read that delivered parts of this exchange (reported
+    /// while paused too: see the type's documentation).
     func receiveReadComplete() {
-        if !self.isPaused && !self.isDone {
+        if !self.isDone {
             self.delegate?.upstreamDidReadComplete()
         }
     }
@@ -110,6 +117,10 @@ public final class UpstreamExchange {
         self.endReceived = true
         if !self.isPaused && self.pendingStart == self.pending.count {
             self.finish()
+        } else if !self.isDone {
+            // The connection has let go of the exchange: no read-complete reaches it any more,
+            // so this is the flush point for what was written before the pause.
+            self.delegate?.upstreamDidReadComplete()
         }
     }
 

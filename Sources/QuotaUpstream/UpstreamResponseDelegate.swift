@@ -19,7 +19,8 @@ public protocol UpstreamResponseDelegate: AnyObject {
     /// A part of the body, as it came off the socket (a slice of NIO's read buffer, not a copy).
     func upstreamDidReceiveBodyPart(_ part: ByteBuffer)
     /// The socket read that delivered the latest head or body parts is over: a relay flushes here,
-    /// so the parts of one read go out in one write. Not called after finish or fail.
+    /// so the parts of one read go out in one write. Called while reading is paused too (what was
+    /// written before the pause still needs its flush); not called after finish or fail.
     func upstreamDidReadComplete()
     /// The response is complete.
     func upstreamDidFinish()

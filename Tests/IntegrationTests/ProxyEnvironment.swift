@@ -61,6 +61,7 @@ final class ProxyEnvironment: Sendable {
         keys: [SimulatedKey],
         simulator: SimulatorConfiguration = SimulatorConfiguration(),
         config: [String: QuotaCore.JSONValue] = [:],
+        launcher: [String] = [],
         accounts: (String) -> [Account]
     ) async throws -> ProxyEnvironment {
         var simulatorConfiguration = simulator
@@ -68,12 +69,13 @@ final class ProxyEnvironment: Sendable {
         let state = try SimulatorState(configuration: simulatorConfiguration)
         let (port, task) = await startSimulator(state)
         return try await ProxyEnvironment(
-            simulatorState: state, simulatorPort: port, simulatorTask: task, config: config, accounts: accounts("http://127.0.0.1:\(port)"))
+            simulatorState: state, simulatorPort: port, simulatorTask: task, config: config, launcher: launcher,
+            accounts: accounts("http://127.0.0.1:\(port)"))
     }
 
     private init(
         simulatorState: SimulatorState, simulatorPort: Int, simulatorTask: Task<Void, any Error>, config: [String: QuotaCore.JSONValue],
-        accounts: [Account]
+        launcher: [String], accounts: [Account]
     ) async throws {
         self.simulatorState = simulatorState
         self.simulatorPort = simulatorPort
@@ -99,7 +101,7 @@ final class ProxyEnvironment: Sendable {
             "quota-proxy",
             arguments: ["--config", configPath, "--state-dir", statePath, "--runtime-dir", runtimePath, "--log-level", "debug"],
             environment: ["NOTIFY_SOCKET": notify.path],
-            logDirectory: dir.path)
+            logDirectory: dir.path, launcher: launcher)
         guard await notify.waitFor("READY=1") != nil else {
             throw EnvironmentError.notReady(process.standardError)
         }
@@ -182,6 +184,28 @@ final class ProxyEnvironment: Sendable {
 
     func requests(to key: String) async throws -> Int {
         try await simulatorState.stats(forKey: key).requests
+    }
+
+    /// The proxy's resident memory (`VmRSS` of `/proc/<pid>/status`), in bytes.
+    func residentBytes() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    /// CPU time the proxy has used (user + system), from `/proc/<pid>/stat`.
+    func cpuTime() -> Duration {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8)) ?? ""
+        // Fields after the command name (which is in parentheses): state is field 3, utime 14, stime 15.
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return .zero }
+        let ticks = sysconf(Int32(_SC_CLK_TCK))
+        return .milliseconds((user + system) * 1000 / ticks)
+    }
+
+    /// Descriptors the proxy has open.
+    func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/fd").count) ?? 0
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` passes.

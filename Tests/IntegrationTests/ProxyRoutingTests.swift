@@ -249,9 +249,16 @@ struct ProxyRoutingTests {
         let noModel = try await env.send("/v1/chat/completions", body: #"{"messages":[]}"#)
         #expect(noModel.status == 400)
         #expect(noModel.json?["error"]?["message"]?.stringValue?.contains("model") == true)
+        // Over 32 MiB: 413 as soon as the head is read; the body the client sends anyway is read
+        // and dropped, so its upload completes and it reads the answer; then the connection closes.
+        // (A raw client: AsyncHTTPClient fails its own upload when an error answer ends first.)
         let huge = "{\"model\":\"gpt-4o-mini\",\"pad\":\"" + String(repeating: "x", count: 33 << 20) + "\"}"
-        let tooLarge = try await env.send("/v1/chat/completions", body: huge)
-        #expect(tooLarge.status == 413)
+        let tooLarge = try await RawTCPClient.exchange(
+            port: env.proxyPort,
+            request: "POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\nAuthorization: Bearer \(ProxyEnvironment.clientKey)\r\n"
+                + "Content-Length: \(huge.utf8.count)\r\n\r\n" + huge)
+        #expect(String(decoding: tooLarge.received, as: UTF8.self).hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"))
+        #expect(tooLarge.closed)
         #expect(try await env.send(.GET, "/v1/nothing").status == 404)
         #expect(try await env.send(.GET, "/v1/chat/completions").status == 405)
         let health = try await env.send(.GET, "/healthz", key: nil)

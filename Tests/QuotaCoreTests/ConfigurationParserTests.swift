@@ -41,6 +41,10 @@ struct ConfigurationParserTests {
         #expect(config.anonymous.cooldownAfter429Seconds == 3600)
         #expect(config.listen.threads == 0)
         #expect(config.listen.idleTimeoutSeconds == 120)
+        #expect(config.listen.headerTimeoutSeconds == 60)
+        #expect(config.listen.maxConnections == 0)
+        #expect(config.routing.upstreamHeadTimeoutSeconds == 120)
+        #expect(config.routing.upstreamIdleTimeoutSeconds == 300)
         #expect(config.requestLog.enabled && !config.requestLog.includeBodies)
         #expect(config.requestLog.maxFileBytes == 10 << 20 && config.requestLog.maxFiles == 5)
         #expect(!config.metrics.isPublic)
@@ -153,6 +157,14 @@ struct ConfigurationParserTests {
         (#"{"anonymous": {"cooldown_after_429_seconds": -1}}"#, "anonymous.cooldown_after_429_seconds"),
         (#"{"listen": {"threads": 1000}}"#, "listen.threads"),
         (#"{"listen": {"idle_timeout_seconds": 0}}"#, "listen.idle_timeout_seconds"),
+        (#"{"listen": {"header_timeout_seconds": 0}}"#, "listen.header_timeout_seconds"),
+        (#"{"listen": {"header_timeout_seconds": 3601}}"#, "listen.header_timeout_seconds"),
+        (#"{"listen": {"max_connections": -1}}"#, "listen.max_connections"),
+        (#"{"listen": {"max_connections": 1000001}}"#, "listen.max_connections"),
+        (#"{"listen": {"max_connections": "many"}}"#, "listen.max_connections"),
+        (#"{"routing": {"upstream_head_timeout_seconds": 0}}"#, "routing.upstream_head_timeout_seconds"),
+        (#"{"routing": {"upstream_head_timeout_seconds": 3601}}"#, "routing.upstream_head_timeout_seconds"),
+        (#"{"routing": {"upstream_idle_timeout_seconds": 0}}"#, "routing.upstream_idle_timeout_seconds"),
         (#"{"request_log": {"max_file_bytes": 100}}"#, "request_log.max_file_bytes"),
         (#"{"request_log": {"max_files": 0}}"#, "request_log.max_files"),
         (#"{"request_log": {"enabled": "yes"}}"#, "request_log.enabled"),
@@ -199,5 +211,29 @@ struct ConfigurationParserTests {
     @Test func everyProblemIsReportedAtOnce() {
         let found = problems(#"{"listen": {"port": -1}, "routing": {"max_attempts": 99}}"#)
         #expect(found.count == 2)
+    }
+
+    @Test func requestPathLimitsParseAndComeFromTheEnvironment() throws {
+        let config = try parse(
+            #"{"listen": {"header_timeout_seconds": 5, "max_connections": 300}, "routing": {"upstream_head_timeout_seconds": 30, "upstream_idle_timeout_seconds": 45}}"#)
+        #expect(config.listen.headerTimeoutSeconds == 5)
+        #expect(config.listen.maxConnections == 300)
+        #expect(config.routing.upstreamHeadTimeoutSeconds == 30)
+        #expect(config.routing.upstreamIdleTimeoutSeconds == 45)
+        let fromEnvironment = try parse(
+            "{}",
+            environment: ["QUOTA_PROXY_LISTEN_MAX_CONNECTIONS": "64", "QUOTA_PROXY_ROUTING_UPSTREAM_HEAD_TIMEOUT_SECONDS": "9"])
+        #expect(fromEnvironment.listen.maxConnections == 64)
+        #expect(fromEnvironment.routing.upstreamHeadTimeoutSeconds == 9)
+    }
+
+    @Test func theConnectionLimitIsDerivedFromTheOpenFileLimitUnlessSet() throws {
+        var config = try parse("{}")
+        // Half of what is left after the reserve: each proxied request also holds an upstream connection.
+        #expect(config.effectiveMaxConnections(openFileLimit: 1024) == 448)
+        #expect(config.effectiveMaxConnections(openFileLimit: 65536) == 32704)
+        #expect(config.effectiveMaxConnections(openFileLimit: 100) == 1)
+        config.listen.maxConnections = 5000
+        #expect(config.effectiveMaxConnections(openFileLimit: 1024) == 5000)
     }
 }

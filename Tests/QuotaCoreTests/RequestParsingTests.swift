@@ -41,6 +41,37 @@ struct RequestParsingTests {
         #expect(throws: expected) { try scan(body).get() }
     }
 
+    @Test func modelNamesAreLimitedTo256Bytes() throws {
+        let longest = String(repeating: "m", count: ModelFieldScanner.maximumModelBytes)
+        #expect(try scan(#"{"model":"\#(longest)"}"#).get().model == longest)
+        #expect(throws: ModelFieldScanner.Failure.modelTooLong(bytes: 257)) {
+            try scan(#"{"model":"\#(longest)m"}"#).get()
+        }
+        // Multi-byte characters count by their UTF-8 bytes; escapes by what they decode to.
+        #expect(throws: ModelFieldScanner.Failure.modelTooLong(bytes: 258)) {
+            try scan(#"{"model":"\#(String(repeating: "é", count: 129))"}"#).get()
+        }
+        #expect(try scan(#"{"model":"\#(String(repeating: #"\u0041"#, count: 256))"}"#).get().model.utf8.count == 256)
+        // A huge name is refused by its size as sent, without decoding it.
+        let huge = String(repeating: "x", count: 100_000)
+        guard case .failure(.modelTooLong(let bytes)) = scan(#"{"messages":[],"model":"\#(huge)"}"#) else {
+            Issue.record("a 100 kB model name was accepted")
+            return
+        }
+        #expect(bytes == 100_000)
+        #expect(ModelFieldScanner.Failure.modelTooLong(bytes: 300).description.contains("256 bytes"))
+    }
+
+    @Test func recordFieldsAreClippedAtCharacterBoundaries() {
+        #expect(RequestRecord.clipped("short", maxBytes: 10) == "short")
+        let clipped = RequestRecord.clipped(String(repeating: "é", count: 100), maxBytes: 20)
+        #expect(clipped.utf8.count <= 20)
+        #expect(clipped.hasSuffix("…"))
+        #expect(clipped.dropLast().allSatisfy { $0 == "é" })
+        #expect(RequestRecord.clipped(String(repeating: "a", count: 5000), maxBytes: RequestRecord.maximumErrorBytes).utf8.count
+            == RequestRecord.maximumErrorBytes)
+    }
+
     @Test(arguments: [#"{"model":"x""#, #"{"model":"x",}"#, #"{"model" "x"}"#, #"{"model":"x"} trailing"#, #"{"a":[1,2}"#, "{\"model\":\"a\nb\"}"])
     func malformedBodiesAreRejected(body: String) {
         guard case .failure(.malformed) = scan(body) else {

@@ -35,6 +35,8 @@ final class RecordingDelegate: UpstreamResponseDelegate {
     var pauseOnHead = false
     /// Body parts delivered so far (read on the loop).
     private(set) var partsDelivered = 0
+    /// Read-complete callbacks received while the exchange was paused (flush points a relay needs).
+    private(set) var readCompletesWhilePaused = 0
 
     init(sink: AsyncStream<Event>.Continuation) {
         self.sink = sink
@@ -50,6 +52,12 @@ final class RecordingDelegate: UpstreamResponseDelegate {
     func upstreamDidReceiveBodyPart(_ part: ByteBuffer) {
         self.partsDelivered += 1
         self.sink.yield(.part(String(buffer: part)))
+    }
+
+    func upstreamDidReadComplete() {
+        if self.exchange?.isPaused == true {
+            self.readCompletesWhilePaused += 1
+        }
     }
 
     func upstreamDidFinish() {

@@ -382,10 +382,33 @@ struct UpstreamConnectionPoolTests {
         #expect(try await harness.onLoop { _ in delegate.value.partsDelivered } == 0)
         #expect(try await harness.onLoop { _ in exchange.value.isPaused })
 
+        // The read that paused still ends with a read-complete: a relay flushes what it wrote
+        // before pausing there (else its client never drains and the exchange never resumes).
+        #expect(try await harness.onLoop { _ in delegate.value.readCompletesWhilePaused } >= 1)
+
         try await harness.onLoop { _ in exchange.value.resumeReading() }
         let rest = await call.collectToEnd()
         #expect(rest == [.part("a"), .part("b"), .part("c"), .finish])
         #expect(try await harness.counts() == (idle: 1, open: 1))
+        await harness.shutdown()
+        try await server.stop()
+    }
+
+    @Test func anAnswerEndingWhilePausedStillGetsItsFlushPointAndFinishesOnResume() async throws {
+        let server = try await TestHTTPServer.start()
+        let harness = Harness()
+        // Head, body and end arrive in one read; the delegate pauses at the head. The connection
+        // lets go of the exchange at the end (back to the pool), so the flush point must come
+        // from the exchange itself.
+        let call = try await harness.start(get(server.origin(), "/fixed"), pauseOnHead: true)
+        #expect(await call.next()?.description == "head(200)")
+        let exchange = call.exchange
+        let delegate = call.delegate
+        #expect(try await harness.onLoop { _ in delegate.value.readCompletesWhilePaused } >= 1)
+        #expect(try await harness.onLoop { _ in delegate.value.partsDelivered } == 0)
+        #expect(try await harness.counts() == (idle: 1, open: 1), "the connection is back in the pool while paused")
+        try await harness.onLoop { _ in exchange.value.resumeReading() }
+        #expect(await call.collectToEnd() == [.part("hello world"), .finish])
         await harness.shutdown()
         try await server.stop()
     }

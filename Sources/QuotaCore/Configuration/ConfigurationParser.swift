@@ -15,11 +15,11 @@ public struct ConfigurationParser: Sendable {
     /// Every key of the file with its kind, in documentation order.
     static let schema: [(key: String, kind: Kind)] = [
         ("listen", .section), ("listen.host", .string), ("listen.port", .int), ("listen.threads", .int), ("listen.idle_timeout_seconds", .int),
+        ("listen.header_timeout_seconds", .int), ("listen.max_connections", .int),
         ("client_api_keys", .stringList),
         ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
-        ("routing.disable_fallback", .bool),
-        ("routing.translation", .bool),
-        ("routing.disable_fallback", .bool), ("routing.max_reset_hint_seconds", .int),
+        ("routing.disable_fallback", .bool), ("routing.translation", .bool), ("routing.max_reset_hint_seconds", .int),
+        ("routing.upstream_head_timeout_seconds", .int), ("routing.upstream_idle_timeout_seconds", .int),
         ("quota_protection", .section), ("quota_protection.enabled", .bool),
         ("quota_protection.threshold_percentage", .int), ("quota_protection.monitored_models", .stringList),
         ("scheduled_warmup", .section), ("scheduled_warmup.enabled", .bool),
@@ -87,6 +87,8 @@ public struct ConfigurationParser: Sendable {
         reader.read("listen.port", into: &config.listen.port)
         reader.read("listen.threads", into: &config.listen.threads)
         reader.read("listen.idle_timeout_seconds", into: &config.listen.idleTimeoutSeconds)
+        reader.read("listen.header_timeout_seconds", into: &config.listen.headerTimeoutSeconds)
+        reader.read("listen.max_connections", into: &config.listen.maxConnections)
         reader.read("client_api_keys", into: &config.clientAPIKeys)
         if let strategy = reader.string("routing.strategy") {
             if let value = QuotaProxyConfiguration.RoutingStrategy(rawValue: strategy) {
@@ -102,6 +104,8 @@ public struct ConfigurationParser: Sendable {
         reader.read("routing.disable_fallback", into: &config.routing.disableFallback)
         reader.read("routing.translation", into: &config.routing.translation)
         reader.read("routing.max_reset_hint_seconds", into: &config.routing.maxResetHintSeconds)
+        reader.read("routing.upstream_head_timeout_seconds", into: &config.routing.upstreamHeadTimeoutSeconds)
+        reader.read("routing.upstream_idle_timeout_seconds", into: &config.routing.upstreamIdleTimeoutSeconds)
         reader.read("quota_protection.enabled", into: &config.quotaProtection.enabled)
         reader.read("quota_protection.threshold_percentage", into: &config.quotaProtection.thresholdPercentage)
         reader.read("quota_protection.monitored_models", into: &config.quotaProtection.monitoredModels)

@@ -11,7 +11,20 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         /// A client connection that sends nothing for this long while no answer is in flight is
         /// closed (an idle keep-alive connection, or a client that stopped mid-request).
         public var idleTimeoutSeconds: Int = 120
+        /// A request head must arrive whole within this many seconds of its first byte (of the
+        /// connection's start for the first request), however slowly its bytes trickle in.
+        public var headerTimeoutSeconds: Int = 60
+        /// Client connections open at once; a connection beyond it is closed as soon as it is
+        /// accepted. 0: derived from the open-file limit at start (see ``effectiveMaxConnections(openFileLimit:)``).
+        public var maxConnections: Int = 0
         public init() {}
+
+        /// The default connection limit for `openFileLimit` descriptors: half of what is left after
+        /// ``QuotaProxyConfiguration/reservedDescriptors`` (each proxied request also holds an
+        /// upstream connection), at least 1. 448 with the usual soft limit of 1024.
+        public static func derivedMaxConnections(openFileLimit: Int) -> Int {
+            max(1, (openFileLimit - QuotaProxyConfiguration.reservedDescriptors) / 2)
+        }
     }
 
     public enum RoutingStrategy: String, Sendable, Equatable, CaseIterable {
@@ -30,6 +43,11 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         /// `routing.max_reset_hint_seconds`: a reset hint (header, error body, polled quota) further
         /// away than this is clamped to it, and the account is re-checked then (default 7 days).
         public var maxResetHintSeconds: Int = 604_800
+        /// How long an upstream may take to send its answer's head before the attempt fails (a
+        /// service error: the next account is tried).
+        public var upstreamHeadTimeoutSeconds: Int = 120
+        /// The longest gap between two parts of an answer's body before the upstream is given up.
+        public var upstreamIdleTimeoutSeconds: Int = 300
         public init() {}
     }
 
@@ -103,6 +121,18 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         "gemini-3-pro-high": ["gemini-3-pro-low"],
     ]
 
+    /// The largest `listen.max_connections` accepted.
+    public static let maximumMaxConnections = 1_000_000
+    /// Descriptors kept for what is not a client connection (files, sockets, the journal) when the
+    /// connection limit is derived from the open-file limit.
+    public static let reservedDescriptors = 128
+
+    /// The client connection limit in force with `openFileLimit` descriptors: `listen.max_connections`
+    /// when set, else ``Listen/derivedMaxConnections(openFileLimit:)``.
+    public func effectiveMaxConnections(openFileLimit: Int) -> Int {
+        listen.maxConnections > 0 ? listen.maxConnections : Listen.derivedMaxConnections(openFileLimit: openFileLimit)
+    }
+
     /// Whether the listen address only accepts connections from this machine.
     public var listensOnLoopbackOnly: Bool {
         let host = listen.host.lowercased()
@@ -124,6 +154,14 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         if !(1...86_400).contains(listen.idleTimeoutSeconds) {
             fail("listen.idle_timeout_seconds", "must be between 1 and 86400 seconds, got \(listen.idleTimeoutSeconds)")
         }
+        if !(1...3600).contains(listen.headerTimeoutSeconds) {
+            fail("listen.header_timeout_seconds", "must be between 1 and 3600 seconds, got \(listen.headerTimeoutSeconds)")
+        }
+        if !(0...Self.maximumMaxConnections).contains(listen.maxConnections) {
+            fail(
+                "listen.max_connections",
+                "must be between 0 (derived from the open-file limit) and \(Self.maximumMaxConnections), got \(listen.maxConnections)")
+        }
         if clientAPIKeys.contains(where: \.isEmpty) { fail("client_api_keys", "contains an empty key") }
         if clientAPIKeys.isEmpty && !listensOnLoopbackOnly {
             fail(
@@ -137,6 +175,16 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
             fail(
                 "routing.max_reset_hint_seconds",
                 "must be between 60 (1 minute) and 31536000 (365 days), got \(routing.maxResetHintSeconds)")
+        }
+        if !(1...3600).contains(routing.upstreamHeadTimeoutSeconds) {
+            fail(
+                "routing.upstream_head_timeout_seconds",
+                "must be between 1 and 3600 seconds, got \(routing.upstreamHeadTimeoutSeconds)")
+        }
+        if !(1...3600).contains(routing.upstreamIdleTimeoutSeconds) {
+            fail(
+                "routing.upstream_idle_timeout_seconds",
+                "must be between 1 and 3600 seconds, got \(routing.upstreamIdleTimeoutSeconds)")
         }
         if !(1...99).contains(quotaProtection.thresholdPercentage) {
             fail(

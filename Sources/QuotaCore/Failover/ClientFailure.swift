@@ -93,17 +93,18 @@ extension FailoverStateMachine.LocalAnswer {
                     retryAfterSeconds: seconds ?? 60)
             }
             // Failing accounts are now cooling down or counted toward their circuit breaker: a
-            // retry soon may reach a healthy one.
+            // retry soon may reach a healthy one — unless no failure can go away by retrying.
+            let retry = failures.contains(where: \.retryable) ? (seconds ?? 1) : nil
             if !failures.isEmpty && failures.allSatisfy({ $0.outcome == .timeout }) {
                 return ClientFailure(
                     status: 504, kind: .timeout,
                     message: "no upstream account answered \(model) in time after \(failures.count) attempts: \(list)",
-                    retryAfterSeconds: seconds ?? 1)
+                    retryAfterSeconds: retry)
             }
             return ClientFailure(
                 status: 502, kind: .upstreamFailure,
                 message: "no upstream account answered \(model) successfully after \(failures.count) attempts: \(list)",
-                retryAfterSeconds: seconds ?? 1)
+                retryAfterSeconds: retry)
         }
     }
 

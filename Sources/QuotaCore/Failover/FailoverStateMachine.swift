@@ -66,6 +66,9 @@ public struct FailoverStateMachine: Sendable {
         /// A rate limit whose window ran out: the account is paced for the model's group, or as a
         /// whole (SPEC 2.6), rather than rate limited.
         public var pacedScope: QuotaWindow.Scope?
+        /// Whether the same request may succeed later (not a request the upstream cannot be sent,
+        /// not a broken `base_url`): decides whether the client is told to retry.
+        public var retryable = true
 
         public init(
             accountID: String, outcome: AttemptOutcome, detail: String, status: Int?, upstreamOutcome: UpstreamOutcome?,
@@ -232,11 +235,13 @@ public struct FailoverStateMachine: Sendable {
 
     /// The upstream exchange failed (connection refused or reset, timeout, malformed answer).
     /// - Parameter outcome: ``AttemptOutcome/serviceError`` or ``AttemptOutcome/timeout``.
-    public mutating func upstreamFailed(_ outcome: AttemptOutcome, detail: String) -> Action {
+    /// - Parameter retryable: `false` when the same request can never succeed there.
+    public mutating func upstreamFailed(_ outcome: AttemptOutcome, detail: String, retryable: Bool = true) -> Action {
         switch state {
         case .awaitingHead(let attempt), .inspectingError(let attempt, _):
-            return failOver(
-                Failure(accountID: attempt.accountID, outcome: outcome, detail: detail, status: nil, upstreamOutcome: .serviceError))
+            var failure = Failure(accountID: attempt.accountID, outcome: outcome, detail: detail, status: nil, upstreamOutcome: .serviceError)
+            failure.retryable = retryable
+            return failOver(failure)
         case .relaying(let attempt):
             state = .finished
             return .closeClient(

@@ -17,10 +17,12 @@ public enum ClientErrorBody {
         case unavailable
         case upstreamFailure
         case timeout
+        /// The client did not send its request in time (408).
+        case requestTimeout
 
         var openAIType: String {
             switch self {
-            case .invalidRequest, .notFound, .modelNotFound, .methodNotAllowed, .requestTooLarge: "invalid_request_error"
+            case .invalidRequest, .notFound, .modelNotFound, .methodNotAllowed, .requestTooLarge, .requestTimeout: "invalid_request_error"
             case .authentication: "authentication_error"
             case .rateLimited: "rate_limit_error"
             case .quotaExhausted: "insufficient_quota"
@@ -30,7 +32,7 @@ public enum ClientErrorBody {
 
         var anthropicType: String {
             switch self {
-            case .invalidRequest, .methodNotAllowed: "invalid_request_error"
+            case .invalidRequest, .methodNotAllowed, .requestTimeout: "invalid_request_error"
             case .authentication: "authentication_error"
             case .notFound, .modelNotFound: "not_found_error"
             case .requestTooLarge: "request_too_large"
@@ -53,6 +55,7 @@ public enum ClientErrorBody {
             case .unavailable: "no_account_available"
             case .upstreamFailure: "upstream_error"
             case .timeout: "upstream_timeout"
+            case .requestTimeout: "request_timeout"
             }
         }
 
@@ -65,7 +68,7 @@ public enum ClientErrorBody {
             case .rateLimited, .quotaExhausted: "RESOURCE_EXHAUSTED"
             case .unavailable: "UNAVAILABLE"
             case .upstreamFailure: "INTERNAL"
-            case .timeout: "DEADLINE_EXCEEDED"
+            case .timeout, .requestTimeout: "DEADLINE_EXCEEDED"
             }
         }
     }

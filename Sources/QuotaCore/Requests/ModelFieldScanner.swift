@@ -3,8 +3,13 @@
 /// The proxy needs only the model name to route a request (and its byte range, to rewrite it when
 /// an alias maps it), so it walks the top-level object once, skipping nested values by bracket
 /// matching; this costs a few hundred nanoseconds where a full decode of a long chat would cost
-/// tens of microseconds. It also rejects bodies that are not a JSON object.
+/// tens of microseconds. It also rejects bodies that are not a JSON object, and model names over
+/// ``maximumModelBytes`` (a model name becomes a metrics label, a log field and part of error
+/// messages, so its size must be bounded).
 public enum ModelFieldScanner {
+    /// The longest model name accepted, in UTF-8 bytes.
+    public static let maximumModelBytes = 256
+
     public struct Match: Sendable, Equatable {
         /// The decoded model name.
         public var model: String
@@ -17,6 +22,9 @@ public enum ModelFieldScanner {
         case malformed(offset: Int)
         case missingModel
         case modelNotAString
+        /// The model name is longer than ``ModelFieldScanner/maximumModelBytes`` (its size as sent,
+        /// escapes included, when that alone is far over the limit).
+        case modelTooLong(bytes: Int)
 
         public var description: String {
             switch self {
@@ -24,6 +32,8 @@ public enum ModelFieldScanner {
             case .malformed(let offset): "the request body is not valid JSON (near byte \(offset))"
             case .missingModel: "the request body has no \"model\" field"
             case .modelNotAString: "\"model\" must be a string"
+            case .modelTooLong(let bytes):
+                "\"model\" is \(bytes) bytes long; model names are limited to \(ModelFieldScanner.maximumModelBytes) bytes"
             }
         }
     }
@@ -72,8 +82,17 @@ public enum ModelFieldScanner {
                 if bytes[index] == UInt8(ascii: "\"") {
                     guard skipString() else { return .failure(.malformed(offset: index)) }
                     if isModelKey && found == nil {
+                        // An escape takes at most 6 bytes per byte it stands for: far over the
+                        // limit as sent is over it decoded, without decoding megabytes.
+                        let sent = index - valueStart - 2
+                        if sent > ModelFieldScanner.maximumModelBytes * 6 {
+                            return .failure(.modelTooLong(bytes: sent))
+                        }
                         guard let model = decodeString(from: valueStart, to: index) else {
                             return .failure(.malformed(offset: valueStart))
+                        }
+                        if model.utf8.count > ModelFieldScanner.maximumModelBytes {
+                            return .failure(.modelTooLong(bytes: model.utf8.count))
                         }
                         found = Match(model: model, valueRange: valueStart..<index)
                     }

@@ -13,18 +13,23 @@ public enum RawTCPClient {
         public var received: [UInt8]
         /// Whether the peer closed (orderly or by reset).
         public var closed: Bool
+
+        public init(received: [UInt8], closed: Bool) {
+            self.received = received
+            self.closed = closed
+        }
     }
 
     public enum Failure: Error { case socket(Int32), connect(Int32), send(Int32) }
 
     /// Connects to 127.0.0.1:port, sends `request`, reads until the peer closes (5 s receive timeout).
     public static func exchange(port: Int, request: String) async throws -> Outcome {
-        try await Task.detached { try exchangeBlocking(port: port, request: request) }.value
+        try await onThread { try exchangeBlocking(port: port, request: request) }
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:port.
     public static func isListening(port: Int) async throws -> Bool {
-        try await Task.detached { () throws -> Bool in
+        try await onThread { () throws -> Bool in
             do {
                 let fd = try connectBlocking(port: port)
                 close(fd)
@@ -32,18 +37,90 @@ public enum RawTCPClient {
             } catch Failure.connect(let error) where error == ECONNREFUSED {
                 return false
             }
-        }.value
+        }
     }
 
-    private static func connectBlocking(port: Int) throws -> Int32 {
+    /// Runs blocking socket work on a thread of its own: blocking one of the few threads of Swift
+    /// concurrency's cooperative pool would stall every other task of the test process.
+    public static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { try body() })
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// One open connection for tests that read at their own pace (blocking calls: use it from
+    /// a detached task or a thread, not from a cooperative task that others wait on).
+    public final class Connection: @unchecked Sendable {
+        public let fd: Int32
+
+        /// Connects to 127.0.0.1:port; reads time out after `receiveTimeoutMilliseconds`.
+        public init(port: Int, receiveTimeoutMilliseconds: Int = 5000, receiveBufferBytes: Int? = nil) throws {
+            fd = try RawTCPClient.connectBlocking(
+                port: port, receiveTimeoutMilliseconds: receiveTimeoutMilliseconds, receiveBufferBytes: receiveBufferBytes)
+        }
+
+        /// Reads until the peer closes (or resets); `closed` is false when a read timed out first.
+        public func receiveUntilClosed() -> Outcome {
+            var received: [UInt8] = []
+            while true {
+                guard let piece = receive() else {
+                    return Outcome(received: received, closed: lastError == ECONNRESET)
+                }
+                if piece.isEmpty { return Outcome(received: received, closed: true) }
+                received += piece
+            }
+        }
+
+        deinit {
+            close(fd)
+        }
+
+        public func send(_ text: String) throws {
+            try send(Array(text.utf8))
+        }
+
+        public func send(_ bytes: [UInt8]) throws {
+            var offset = 0
+            while offset < bytes.count {
+                let sent = bytes[offset...].withUnsafeBytes { sendWithoutSignal(fd, $0) }
+                guard sent > 0 else { throw Failure.send(errno) }
+                offset += sent
+            }
+        }
+
+        /// The `errno` of the last failed ``receive(maximum:)`` (`EAGAIN`: timed out; `ECONNRESET`).
+        public private(set) var lastError: Int32 = 0
+
+        /// Up to `maximum` bytes; empty when the peer closed, `nil` on a timeout or a reset.
+        public func receive(maximum: Int = 65536) -> [UInt8]? {
+            var buffer = [UInt8](repeating: 0, count: maximum)
+            while true {
+                let count = recv(fd, &buffer, maximum, 0)
+                if count >= 0 { return Array(buffer[0..<count]) }
+                let error = errno
+                if error == EINTR { continue }
+                lastError = error
+                return nil
+            }
+        }
+    }
+
+    private static func connectBlocking(port: Int, receiveTimeoutMilliseconds: Int = 5000, receiveBufferBytes: Int? = nil) throws -> Int32 {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw Failure.socket(errno) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: receiveTimeoutMilliseconds / 1000, tv_usec: (receiveTimeoutMilliseconds % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var size = receiveBufferBytes.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -79,4 +156,13 @@ public enum RawTCPClient {
             return Outcome(received: received, closed: error == ECONNRESET)
         }
     }
+}
+
+/// `send(2)` without SIGPIPE when the peer has closed (the error comes back as `EPIPE`).
+private func sendWithoutSignal(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+    #if os(Linux)
+    send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+    #else
+    send(fd, bytes.baseAddress, bytes.count, 0)
+    #endif
 }

@@ -26,13 +26,21 @@ public final class ServiceProcess: @unchecked Sendable {
     }
 
     /// Starts `executable` (a product name such as `quota-proxy`) with `arguments` and extra
-    /// environment variables.
+    /// environment variables; with a `launcher` (e.g. `["/usr/bin/prlimit", "--nofile=1024:4096", "--"]`)
+    /// the executable's path and arguments are handed to it instead.
     public init(
-        _ executable: String, arguments: [String], environment: [String: String] = [:], logDirectory: String
+        _ executable: String, arguments: [String], environment: [String: String] = [:], logDirectory: String,
+        launcher: [String] = []
     ) throws {
         process = Process()
-        process.executableURL = Self.productsDirectory.appendingPathComponent(executable)
-        process.arguments = arguments
+        let path = Self.productsDirectory.appendingPathComponent(executable)
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [path.path] + arguments
+        } else {
+            process.executableURL = path
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         for key in ["NOTIFY_SOCKET", "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID", "STATE_DIRECTORY", "RUNTIME_DIRECTORY"] {
             env[key] = nil
