@@ -10,15 +10,20 @@ import ServiceLifecycle
 /// requests with the commands of a ``ControlCommandRouter``.
 ///
 /// A stale socket file left by a crash is replaced; a socket another live process answers on is
-/// not. Peers are checked with `SO_PEERCRED` against a ``PeerAccessPolicy``. On graceful shutdown
-/// it stops accepting, lets requests in progress finish, closes idle connections and removes the
-/// socket file.
+/// not. Peers are checked with `SO_PEERCRED` against a ``PeerAccessPolicy``. A request line may be
+/// at most 1 MiB (a longer one gets a `request_too_large` answer) and must be complete within
+/// ``requestLineTimeout`` (else a `timeout` answer and the connection is closed; see
+/// ``RequestLineDeadline``). On graceful shutdown it stops accepting, lets requests in progress
+/// finish, closes idle connections and removes the socket file.
 public struct ControlSocketServer: Service {
     public let path: String
     let router: ControlCommandRouter
     let access: PeerAccessPolicy
     let logger: Logger
     let onListening: @Sendable () async -> Void
+    /// How long a client has to send a complete request line (from connecting, or from its
+    /// previous answer) before it is answered `timeout` and disconnected.
+    public let requestLineTimeout: Duration
 
     /// The longest request line accepted (1 MiB).
     static let maximumLineLength = 1 << 20
@@ -27,12 +32,14 @@ public struct ControlSocketServer: Service {
         path: String,
         router: ControlCommandRouter,
         access: PeerAccessPolicy = .currentProcess,
+        requestLineTimeout: Duration = .seconds(10),
         logger: Logger,
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
         self.path = path
         self.router = router
         self.access = access
+        self.requestLineTimeout = requestLineTimeout
         self.logger = logger
         self.onListening = onListening
     }
@@ -44,6 +51,7 @@ public struct ControlSocketServer: Service {
 
     public func run() async throws {
         try Self.removeStaleSocket(at: path)
+        let lineTimeout = TimeAmount(requestLineTimeout)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 128)
             // `echo '{"cmd":"status"}' | socat - UNIX-CONNECT:…` half-closes after sending; answer anyway.
@@ -52,6 +60,7 @@ public struct ControlSocketServer: Service {
                 Self.peerCredentials(of: channel).flatMapThrowing { peer in
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(NewlineFrameDecoder(maximumLength: Self.maximumLineLength)))
+                    try channel.pipeline.syncOperations.addHandler(RequestLineDeadline(timeout: lineTimeout))
                     let wrapped = try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                     return Connection(channel: wrapped, peer: peer)
                 }
