@@ -44,9 +44,32 @@ public struct ControlSocketServer: Service {
         self.onListening = onListening
     }
 
-    struct Connection: Sendable {
-        var channel: NIOAsyncChannel<ControlFrame, ByteBuffer>
-        var peer: PeerCredentials
+    /// An accepted connection. A connection accepted just as the socket closes (graceful
+    /// shutdown) may be dropped by NIO without ever being served; a never-used `NIOAsyncChannel`
+    /// traps when released, so this closes such a connection properly instead.
+    final class Connection: Sendable {
+        let channel: NIOAsyncChannel<ControlFrame, ByteBuffer>
+        let peer: PeerCredentials
+        private let taken = NIOLockedValueBox(false)
+
+        init(channel: NIOAsyncChannel<ControlFrame, ByteBuffer>, peer: PeerCredentials) {
+            self.channel = channel
+            self.peer = peer
+        }
+
+        /// Claims the connection for serving; `false` when it was claimed already.
+        func take() -> Bool {
+            taken.withLockedValue { taken in
+                defer { taken = true }
+                return !taken
+            }
+        }
+
+        deinit {
+            guard take() else { return }
+            let channel = self.channel
+            Task { try? await channel.executeThenClose { _, _ in } }
+        }
     }
 
     public func run() async throws {
@@ -90,6 +113,7 @@ public struct ControlSocketServer: Service {
     }
 
     private func serve(_ connection: Connection, registry: ConnectionRegistry) async {
+        guard connection.take() else { return }
         let channel = connection.channel.channel
         guard access.allows(connection.peer) else {
             logger.warning(

@@ -140,13 +140,12 @@ struct PromptStopTests {
             try await env.simulatorState.stats(forKey: Self.keys[1]).byPath[chat] == 1
         }
         #expect(sent, "the scan sent a warmup; scheduler log:\n\(s.process.standardError.suffix(1500))")
-        let warmupStarted = ContinuousClock.now
+        // The scheduler and refresher first, while the proxy still works on the warmup.
         async let stoppedS = Self.stop(s, "mid-warmup")
         async let stoppedR = Self.stop(r, "mid-warmup")
-        async let stoppedP = Self.stop(proxy, within: .milliseconds(Self.slowDelay) + Self.bound, "mid-warmup (finishing it)")
-        let (schedulerTook, _, _) = await (stoppedS, stoppedR, stoppedP)
+        let (schedulerTook, _) = await (stoppedS, stoppedR)
         #expect(schedulerTook < Self.bound, "the scheduler waited \(schedulerTook) for a warmup answer")
-        #expect(ContinuousClock.now - warmupStarted < .milliseconds(Self.slowDelay) + Self.bound)
+        await Self.stop(proxy, within: .milliseconds(Self.slowDelay) + Self.bound, "mid-warmup (finishing it)")
         await env.stop()
     }
 

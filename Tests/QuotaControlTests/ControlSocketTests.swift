@@ -4,6 +4,7 @@ import Logging
 import QuotaCore
 import QuotaTestSupport
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import QuotaControl
@@ -128,6 +129,32 @@ struct ControlSocketTests {
             #expect(slow.lines.first == ["id": 2, "ok": true, "result": ["slow": true]])
             #expect(slow.lines.dropFirst().first?["error"]?["code"] == "timeout")
             #expect(try await client.send("ping") == ["pong": true])
+        }
+    }
+
+    /// Clients that connect while the server shuts down (a poke or a warmup arriving as the
+    /// service stops) never crash it, and the shutdown still finishes.
+    @Test func connectionsArrivingDuringShutdownNeverCrashTheServer() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for round in 0..<25 {
+            let path = dir.path + "/r\(round).sock"
+            let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
+            let server = ControlSocketServer(path: path, router: ControlCommandRouter(), logger: Logger(label: "test")) {
+                listeningContinuation.yield()
+            }
+            let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+            let hammer = ConnectHammer(path: path)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for await _ in listening { break }
+                hammer.start()
+                while hammer.connections == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...10)))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            hammer.stop()
         }
     }
 
@@ -320,5 +347,34 @@ enum RawSocket {
             }
         }
         return answers
+    }
+}
+
+/// Connects to a socket and hangs up again, as fast as it can, on its own thread.
+final class ConnectHammer: Sendable {
+    let path: String
+    private let state = Mutex((running: false, connections: 0))
+
+    init(path: String) {
+        self.path = path
+    }
+
+    var connections: Int { state.withLock { $0.connections } }
+
+    func start() {
+        state.withLock { $0.running = true }
+        Thread { [self] in
+            while state.withLock({ $0.running }) {
+                guard let fd = try? RawSocket.connected(to: path) else { continue }
+                // Half of them send a request and leave without reading the answer.
+                if Bool.random() { _ = send(fd, "{\"cmd\":\"ping\"}\n", 15, Int32(MSG_NOSIGNAL)) }
+                close(fd)
+                state.withLock { $0.connections += 1 }
+            }
+        }.start()
+    }
+
+    func stop() {
+        state.withLock { $0.running = false }
     }
 }
