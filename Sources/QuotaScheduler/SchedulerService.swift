@@ -55,11 +55,13 @@ public final class SchedulerService: ManagedService {
         await ready()
         let (jobs, runner) = (manualJobs, self.runner)
         await withDiscardingTaskGroup { tasks in
-            tasks.addTask {
+            tasks.addTask { [self] in
                 await withDiscardingTaskGroup { warmups in
                     for await targets in jobs.cancelOnGracefulShutdown() {
                         warmups.addTask { _ = await runner.run(targets, trigger: "manual") }
                     }
+                    // From now on a manual warmup is refused rather than queued for nobody.
+                    state.withLock { $0.stopping = true }
                 }
             }
             tasks.addTask { [self] in
@@ -135,7 +137,7 @@ public final class SchedulerService: ManagedService {
     private func askRefresher(_ accountIDs: [String]) async {
         let refresher = ControlClient(path: context.runtimeDirectory.socketPath(for: .refresher))
         let logger = self.logger
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for id in accountIDs {
                 guard !Task.isCancelled else { return }
                 do {
