@@ -19,6 +19,8 @@ public struct ControlError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let permissionDenied = Code(rawValue: "permission_denied")
         /// The request line exceeded the size limit.
         public static let requestTooLarge = Code(rawValue: "request_too_large")
+        /// No complete request line arrived in time; the connection is closed.
+        public static let timedOut = Code(rawValue: "timeout")
         /// The command ran and failed (e.g. the upstream refused a warmup).
         public static let failed = Code(rawValue: "failed")
         /// Something this service depends on is not available (e.g. the proxy is not running).

@@ -54,4 +54,25 @@ public struct ControlRequest: Sendable, Equatable {
         }
         return value
     }
+
+    /// An account id argument, or `nil` when absent; an id of the wrong shape is an
+    /// `invalid_argument` error naming the id and the allowed shape (``InvalidAccountID``), so no
+    /// command ever builds a path from it.
+    public func accountID(_ key: String = "account") throws(ControlError) -> String? {
+        guard let id = try string(key) else { return nil }
+        do {
+            try InvalidAccountID.check(id)
+        } catch {
+            throw ControlError(code: .invalidArgument, message: "argument \"\(key)\" of \(command): \(error)")
+        }
+        return id
+    }
+
+    /// A required account id argument (see ``accountID(_:)``).
+    public func requiredAccountID(_ key: String = "account") throws(ControlError) -> String {
+        guard let id = try accountID(key), !id.isEmpty else {
+            throw ControlError(code: .invalidArgument, message: "\(command) needs the argument \"\(key)\"")
+        }
+        return id
+    }
 }

@@ -10,15 +10,20 @@ import ServiceLifecycle
 /// requests with the commands of a ``ControlCommandRouter``.
 ///
 /// A stale socket file left by a crash is replaced; a socket another live process answers on is
-/// not. Peers are checked with `SO_PEERCRED` against a ``PeerAccessPolicy``. On graceful shutdown
-/// it stops accepting, lets requests in progress finish, closes idle connections and removes the
-/// socket file.
+/// not. Peers are checked with `SO_PEERCRED` against a ``PeerAccessPolicy``. A request line may be
+/// at most 1 MiB (a longer one gets a `request_too_large` answer) and must be complete within
+/// ``requestLineTimeout`` (else a `timeout` answer and the connection is closed; see
+/// ``RequestLineDeadline``). On graceful shutdown it stops accepting, lets requests in progress
+/// finish, closes idle connections and removes the socket file.
 public struct ControlSocketServer: Service {
     public let path: String
     let router: ControlCommandRouter
     let access: PeerAccessPolicy
     let logger: Logger
     let onListening: @Sendable () async -> Void
+    /// How long a client has to send a complete request line (from connecting, or from its
+    /// previous answer) before it is answered `timeout` and disconnected.
+    public let requestLineTimeout: Duration
 
     /// The longest request line accepted (1 MiB).
     static let maximumLineLength = 1 << 20
@@ -27,23 +32,49 @@ public struct ControlSocketServer: Service {
         path: String,
         router: ControlCommandRouter,
         access: PeerAccessPolicy = .currentProcess,
+        requestLineTimeout: Duration = .seconds(10),
         logger: Logger,
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
         self.path = path
         self.router = router
         self.access = access
+        self.requestLineTimeout = requestLineTimeout
         self.logger = logger
         self.onListening = onListening
     }
 
-    struct Connection: Sendable {
-        var channel: NIOAsyncChannel<ControlFrame, ByteBuffer>
-        var peer: PeerCredentials
+    /// An accepted connection. A connection accepted just as the socket closes (graceful
+    /// shutdown) may be dropped by NIO without ever being served; a never-used `NIOAsyncChannel`
+    /// traps when released, so this closes such a connection properly instead.
+    final class Connection: Sendable {
+        let channel: NIOAsyncChannel<ControlFrame, ByteBuffer>
+        let peer: PeerCredentials
+        private let taken = NIOLockedValueBox(false)
+
+        init(channel: NIOAsyncChannel<ControlFrame, ByteBuffer>, peer: PeerCredentials) {
+            self.channel = channel
+            self.peer = peer
+        }
+
+        /// Claims the connection for serving; `false` when it was claimed already.
+        func take() -> Bool {
+            taken.withLockedValue { taken in
+                defer { taken = true }
+                return !taken
+            }
+        }
+
+        deinit {
+            guard take() else { return }
+            let channel = self.channel
+            Task { try? await channel.executeThenClose { _, _ in } }
+        }
     }
 
     public func run() async throws {
         try Self.removeStaleSocket(at: path)
+        let lineTimeout = TimeAmount(requestLineTimeout)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 128)
             // `echo '{"cmd":"status"}' | socat - UNIX-CONNECT:…` half-closes after sending; answer anyway.
@@ -52,6 +83,7 @@ public struct ControlSocketServer: Service {
                 Self.peerCredentials(of: channel).flatMapThrowing { peer in
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(NewlineFrameDecoder(maximumLength: Self.maximumLineLength)))
+                    try channel.pipeline.syncOperations.addHandler(RequestLineDeadline(timeout: lineTimeout))
                     let wrapped = try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                     return Connection(channel: wrapped, peer: peer)
                 }
@@ -81,6 +113,7 @@ public struct ControlSocketServer: Service {
     }
 
     private func serve(_ connection: Connection, registry: ConnectionRegistry) async {
+        guard connection.take() else { return }
         let channel = connection.channel.channel
         guard access.allows(connection.peer) else {
             logger.warning(

@@ -59,7 +59,7 @@ struct ProxyControlCommands {
             ]
         }
         router.register("clear-cooldown", summary: "clear cooldowns: {\"account\":ID} (all groups) or with \"group\"") { request in
-            let account = try request.requiredString("account")
+            let account = try request.requiredAccountID()
             let group = try request.string("group")
             guard try await service.coordinator.withFirst({ $0.account(id: account) }) != nil else {
                 throw ControlError(code: .notFound, message: "account \(account) not found")
@@ -82,7 +82,7 @@ struct ProxyControlCommands {
         }
         router.register("warmup", summary: "one minimal request pinned to {\"account\":ID,\"model\":M}, bypassing selection and protection") {
             request in
-            let account = try request.requiredString("account")
+            let account = try request.requiredAccountID()
             let model = try request.requiredString("model")
             let result = try await service.warmups.warm(accountID: account, model: model)
             service.logger.info("warmup of \(model) on \(account) succeeded", metadata: ["account": "\(account)", "model": "\(model)"])

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import QuotaCore
 import QuotaState
+import ServiceLifecycle
 
 /// Refreshes one account: renews its token when due, asks its quota source, applies Quota
 /// Protection, and writes the account file — all under the folder lock at write time, applied to
@@ -58,7 +59,11 @@ struct AccountRefresher: Sendable {
         if disableReason == nil {
             var asking = account
             asking.credentials = credentials
-            fetched = account.quotaSource.kind == .headers ? .passive : await pollingFetcher.fetch(asking, now: now)
+            // A poll is given up on SIGTERM (a token renewal above never is: a rotated refresh
+            // token must be saved); the credentials are still written below.
+            fetched =
+                account.quotaSource.kind == .headers
+                ? .passive : await cancelWhenGracefulShutdown { [pollingFetcher, asking] in await pollingFetcher.fetch(asking, now: now) }
         }
         switch fetched {
         case .windows(let windows, _): report.quota = "\(windows.count) window(s)"

@@ -114,7 +114,8 @@ public final class RefresherService: ManagedService {
         await withTaskGroup(of: AccountRefresher.Report.self) { group in
             var pending = accounts[...]
             func startNext() {
-                guard let account = pending.popFirst() else { return }
+                // On SIGTERM the refreshes under way finish; no new one starts.
+                guard !Task.isShuttingDownGracefully, let account = pending.popFirst() else { return }
                 let force = forced[account.id] ?? false
                 group.addTask { [refresher] in
                     await refresher.refresh(account, configuration: configuration, forceTokenRenewal: force, now: now)
@@ -154,7 +155,8 @@ public final class RefresherService: ManagedService {
     private func pokeProxy() async {
         let client = ControlClient(path: context.runtimeDirectory.socketPath(for: .proxy))
         do {
-            _ = try await client.send("reload", timeout: .seconds(5))
+            // Given up on SIGTERM: the proxy re-reads the files by itself within 2 s.
+            _ = try await cancelWhenGracefulShutdown { try await client.send("reload", timeout: .seconds(5)) }
         } catch {
             logger.debug("could not poke the proxy to reload (it re-reads account files by itself): \(error)")
         }
@@ -200,7 +202,7 @@ public final class RefresherService: ManagedService {
     public func registerCommands(into router: inout ControlCommandRouter) {
         router.register("refresh", summary: "refresh all accounts now, or {\"account\":ID} (renews its token when reason is auth_failure)") {
             [self] request in
-            let account = try request.string("account")
+            let account = try request.accountID()
             if let account, catalog.account(id: account) == nil {
                 catalog.refresh()
                 guard catalog.account(id: account) != nil else {

@@ -6,9 +6,11 @@ import Synchronization
 
 /// The accounts of the state folder as last loaded, kept current cheaply.
 ///
-/// ``refresh()`` costs one `stat` per account file and reads only files whose inode, size or
+/// ``refresh()`` costs one `lstat` per account file and reads only files whose inode, size or
 /// modification time changed, so it can run every couple of seconds with thousands of accounts.
-/// Bad files are logged once per change (with their path and reason) and skipped; they stay on disk.
+/// Bad files (corrupt, too large, a symbolic link, a FIFO or device, a name that is no account id)
+/// are logged once per change (with their path and reason) and skipped; they stay on disk.
+/// Reads never block: only regular files are opened (see ``StateFileReader``).
 public final class AccountCatalog: Sendable {
     /// The loaded accounts (sorted by id) and the files that were skipped.
     public struct Snapshot: Sendable {
@@ -84,7 +86,14 @@ public final class AccountCatalog: Sendable {
         guard !changedIDs.isEmpty || !removedIDs.isEmpty else { return Changes() }
 
         var loaded: [String: Result<Account?, StateFileProblem>] = [:]
-        for id in changedIDs { loaded[id] = store.load(id: id) }
+        for id in changedIDs {
+            let inspection = store.inspect(id: id)
+            loaded[id] = inspection.result
+            // Logged once per change of the file, like the problems below.
+            if let warning = inspection.warning {
+                logger.warning("\(warning.message)", metadata: ["file": "\(warning.path)"])
+            }
+        }
 
         return state.withLock { state in
             var changes = Changes()
@@ -127,9 +136,10 @@ public final class AccountCatalog: Sendable {
         }
     }
 
+    /// The file's own stamp (`lstat`: a symbolic link is judged as itself, never followed).
     private func stamp(of id: String) -> FileStamp? {
         var info = stat()
-        guard stat("\(store.directory)/\(id).json", &info) == 0 else { return nil }
+        guard lstat("\(store.directory)/\(id).json", &info) == 0 else { return nil }
         return FileStamp(
             inode: UInt64(info.st_ino), size: Int64(info.st_size), seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import QuotaCore
+import QuotaState
 
 /// Finds, reads and parses the configuration file.
 ///
@@ -32,23 +33,34 @@ public struct ConfigurationLoader: Sendable, CustomStringConvertible {
     public var description: String { "ConfigurationLoader(\(path))" }
 
     /// Reads and validates the configuration. The error names the file, the key and the problem.
+    ///
+    /// The file must be a regular file (a symbolic link to one is followed) of at most 1 MiB; a
+    /// FIFO or device is refused without being opened, so a reload can never hang on it.
     public func load() throws(ConfigurationError) -> QuotaProxyConfiguration {
         let parser = ConfigurationParser(environment: environment)
-        guard FileManager.default.fileExists(atPath: path) else {
+        let contents: StateFileReader.Contents?
+        do {
+            contents = try StateFileReader.read(path: path, limit: StateFileReader.configurationFileLimit, policy: .followingLinks)
+        } catch {
+            throw ConfigurationError(file: path, problems: [ConfigurationProblem(key: "(file)", message: Self.reason(error))])
+        }
+        guard let contents else {
             if isExplicit {
                 throw ConfigurationError(
                     file: path, problems: [ConfigurationProblem(key: "(file)", message: "does not exist")])
             }
             return try parser.parse(data: nil, file: nil)
         }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigurationError(
-                file: path,
-                problems: [ConfigurationProblem(key: "(file)", message: "cannot be read: \(error.localizedDescription)")])
+        return try parser.parse(data: contents.bytes, file: path)
+    }
+
+    /// The problem without the path (``ConfigurationError`` names the file already).
+    static func reason(_ error: StateFileError) -> String {
+        switch error {
+        case .notRegularFile(_, let kind): "is \(kind), not a regular file"
+        case .tooLarge(_, let size, let limit): "is \(size) bytes, over the \(StateFileError.byteText(limit)) limit"
+        case .unreadable(_, let code): "cannot be read: \(StateFileError.message(code))"
+        default: error.description
         }
-        return try parser.parse(data: data, file: path)
     }
 }

@@ -59,6 +59,7 @@ public struct ServiceRunner: Sendable {
         } catch {
             Self.fail(logger, "cannot start: \(error)", notifier: notifier)
         }
+        Self.removeStaleTemporaryFiles(of: stateDirectory, logger: logger)
         let runtimeDirectory = RuntimeDirectory.resolve(flag: options.runtimeDir, environment: environment)
         if mkdir(runtimeDirectory.path, 0o750) != 0 && errno != EEXIST {
             Self.fail(
@@ -133,6 +134,21 @@ public struct ServiceRunner: Sendable {
             throw ExitCode.failure
         }
         logger.info("stopped")
+    }
+
+    /// Deletes temporary files that writers killed mid-write left behind, one line each.
+    static func removeStaleTemporaryFiles(of stateDirectory: StateDirectory, logger: Logger) {
+        for stale in stateDirectory.removeStaleTemporaryFiles() {
+            if let failure = stale.failure {
+                logger.warning(
+                    "cannot remove \(stale.path), a temporary file left by a writer that was killed (pid \(stale.writer)): \(failure)",
+                    metadata: ["file": "\(stale.path)"])
+            } else {
+                logger.notice(
+                    "removed \(stale.path), a temporary file left by a writer that was killed (pid \(stale.writer)); the real file was not affected",
+                    metadata: ["file": "\(stale.path)"])
+            }
+        }
     }
 
     static func fail(_ logger: Logger, _ message: String, notifier: SystemdNotifier) -> Never {

@@ -19,6 +19,10 @@ public final class SchedulerService: ManagedService {
     let runner: WarmupRunner
     let configuration: SharedConfiguration
     private let state = Mutex(ScanState())
+    /// Manual warmups waiting to run; run inside ``run(ready:)`` so a stop waits for (and cuts
+    /// short) them like for scheduled ones, instead of leaving them in unstructured tasks.
+    private let manualJobs: AsyncStream<[WarmupTarget]>
+    private let manualJobsContinuation: AsyncStream<[WarmupTarget]>.Continuation
 
     /// The first scan runs this long after start, so the proxy and refresher are up.
     static let firstScanDelay: Duration = .seconds(5)
@@ -28,6 +32,8 @@ public final class SchedulerService: ManagedService {
         var scans = 0
         var lastLine: String?
         var scanRequested = false
+        /// Graceful shutdown began: no new manual warmup is accepted.
+        var stopping = false
     }
 
     public init(context: ServiceRunner.Context) {
@@ -38,16 +44,37 @@ public final class SchedulerService: ManagedService {
         self.runner = WarmupRunner(
             proxy: ControlClient(path: context.runtimeDirectory.socketPath(for: .proxy)),
             history: context.stateDirectory.warmupHistory, logger: context.logger)
+        (manualJobs, manualJobsContinuation) = AsyncStream.makeStream(of: [WarmupTarget].self)
     }
 
+    /// Scans on schedule and runs manual warmups until SIGTERM. On SIGTERM a scan or warmup in
+    /// progress stops at once without waiting for the proxy's answers (see ``WarmupRunner``), so the
+    /// process exits promptly whatever the proxy is doing.
     public func run(ready: @escaping @Sendable () async -> Void) async throws {
         state.withLock { $0.nextScan = Date().addingTimeInterval(Self.seconds(Self.firstScanDelay)) }
         await ready()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            while Date() < state.withLock({ $0.scanRequested ? Date.distantPast : $0.nextScan }) {
-                guard await sleepUnlessShuttingDown(for: .milliseconds(250)) else { return }
+        let (jobs, runner) = (manualJobs, self.runner)
+        await withDiscardingTaskGroup { tasks in
+            tasks.addTask { [self] in
+                await withDiscardingTaskGroup { warmups in
+                    for await targets in jobs.cancelOnGracefulShutdown() {
+                        warmups.addTask { _ = await runner.run(targets, trigger: "manual") }
+                    }
+                    // From now on a manual warmup is refused rather than queued for nobody.
+                    state.withLock { $0.stopping = true }
+                }
             }
-            await scan(now: Date())
+            tasks.addTask { [self] in
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    while Date() < state.withLock({ $0.scanRequested ? Date.distantPast : $0.nextScan }) {
+                        guard await sleepUnlessShuttingDown(for: .milliseconds(250)) else { break }
+                    }
+                    guard !Task.isCancelled && !Task.isShuttingDownGracefully else { break }
+                    await scan(now: Date())
+                }
+                state.withLock { $0.stopping = true }
+                manualJobsContinuation.finish()
+            }
         }
     }
 
@@ -106,14 +133,21 @@ public final class SchedulerService: ManagedService {
         }
     }
 
+    /// Asks the refresher for fresh figures; given up at once on SIGTERM.
     private func askRefresher(_ accountIDs: [String]) async {
         let refresher = ControlClient(path: context.runtimeDirectory.socketPath(for: .refresher))
-        for id in accountIDs {
-            do {
-                _ = try await refresher.send("refresh", arguments: ["account": .string(id)], timeout: .seconds(5))
-            } catch {
-                logger.warning("cannot ask the refresher to refresh \(id): \(error)", metadata: ["account": "\(id)"])
-                return
+        let logger = self.logger
+        await cancelWhenGracefulShutdown {
+            for id in accountIDs {
+                guard !Task.isCancelled else { return }
+                do {
+                    _ = try await refresher.send("refresh", arguments: ["account": .string(id)], timeout: .seconds(5))
+                } catch {
+                    if !Task.isCancelled {
+                        logger.warning("cannot ask the refresher to refresh \(id): \(error)", metadata: ["account": "\(id)"])
+                    }
+                    return
+                }
             }
         }
     }
@@ -138,9 +172,14 @@ public final class SchedulerService: ManagedService {
             throw ControlError(code: decision.message == "Account not found" ? .notFound : .failed, message: decision.message)
         }
         if !decision.targets.isEmpty {
-            let targets = decision.targets
-            let runner = self.runner
-            Task { _ = await runner.run(targets, trigger: "manual") }
+            let accepted = state.withLock { state -> Bool in
+                guard !state.stopping else { return false }
+                if case .enqueued = manualJobsContinuation.yield(decision.targets) { return true }
+                return false
+            }
+            guard accepted else {
+                throw ControlError(code: .unavailable, message: "quota-scheduler is stopping; no warmup was started")
+            }
         }
         return [
             "message": .string(decision.message),
@@ -152,7 +191,7 @@ public final class SchedulerService: ManagedService {
     public func registerCommands(into router: inout ControlCommandRouter) {
         router.register("warmup", summary: "manual warmup: all accounts (respects the cooldown) or {\"account\":ID} (no cooldown check)") {
             [self] request in
-            try await manualWarmup(account: try request.string("account"))
+            try await manualWarmup(account: try request.accountID())
         }
         router.register("scan", summary: "run a Smart Warmup scan now") { [self] _ in
             state.withLock { $0.scanRequested = true }

@@ -6,7 +6,10 @@ import QuotaCore
 ///
 /// Loading never fails as a whole: a file that is unreadable, corrupt, or whose id does not match
 /// its name is reported in ``AccountLoadResult/problems`` with its path and skipped, and stays on
-/// disk untouched.
+/// disk untouched. Only regular files of at most 1 MiB are read, never through a symbolic link
+/// (see ``StateFileReader``); a file that others may read (group or world bits set) is loaded
+/// with a warning. Every operation checks the id first (``InvalidAccountID``), so no id can name
+/// a path outside the folder.
 public struct AccountStore: Sendable {
     public let directory: String
 
@@ -14,9 +17,10 @@ public struct AccountStore: Sendable {
         self.directory = directory
     }
 
-    /// The file of one account.
+    /// The file of one account. `id` must be valid (``Account/isValidID(_:)``); the operations
+    /// below check it before using this.
     public func file(for id: String) -> AtomicJSONFile<Account> {
-        AtomicJSONFile(path: "\(directory)/\(id).json", mode: 0o600)
+        AtomicJSONFile(path: "\(directory)/\(id).json", mode: 0o600, maximumBytes: StateFileReader.accountFileLimit)
     }
 
     /// Every account file's name (without `.json`), sorted.
@@ -48,7 +52,9 @@ public struct AccountStore: Sendable {
             return result
         }
         for id in ids {
-            switch load(id: id) {
+            let inspection = inspect(id: id)
+            if let warning = inspection.warning { result.warnings.append(warning) }
+            switch inspection.result {
             case .success(let account?): result.accounts.append(account)
             case .success(nil): continue  // removed between listing and reading
             case .failure(let problem): result.problems.append(problem)
@@ -59,26 +65,61 @@ public struct AccountStore: Sendable {
 
     /// Loads one account; `nil` when there is no such file.
     public func load(id: String) -> Result<Account?, StateFileProblem> {
+        inspect(id: id).result
+    }
+
+    /// One account file as loaded: the account (or why it was skipped) and a warning about its
+    /// permissions when others than its owner may read it.
+    public struct Inspection: Sendable {
+        public var result: Result<Account?, StateFileProblem>
+        /// Set when the file loaded but is readable by its group or by everyone.
+        public var warning: StateFileProblem?
+    }
+
+    /// Loads one account and checks its file's permissions (see ``Inspection``).
+    public func inspect(id: String) -> Inspection {
+        guard Account.isValidID(id) else {
+            let path = "\(directory)/\(id).json"
+            return Inspection(
+                result: .failure(
+                    StateFileProblem(
+                        path: path, message: "\(path) was skipped: its name is not \"<account id>.json\" (\(InvalidAccountID(id: id)))")),
+                warning: nil)
+        }
         let file = file(for: id)
         do {
-            guard let account = try file.read() else { return .success(nil) }
+            guard let contents = try StateFileReader.read(path: file.path, limit: file.maximumBytes) else {
+                return Inspection(result: .success(nil), warning: nil)
+            }
+            let account = try file.decode(contents.bytes)
             if account.id != id {
-                return .failure(
-                    StateFileProblem(
-                        path: file.path,
-                        message: "\(file.path) holds account id \"\(account.id)\" but is named \(id).json; rename one of them"))
+                return Inspection(
+                    result: .failure(
+                        StateFileProblem(
+                            path: file.path,
+                            message: "\(file.path) holds account id \"\(account.id)\" but is named \(id).json; rename one of them")),
+                    warning: nil)
             }
             if let problem = account.validationProblem() {
-                return .failure(StateFileProblem(path: file.path, message: "\(file.path) was skipped: \(problem)"))
+                return Inspection(
+                    result: .failure(StateFileProblem(path: file.path, message: "\(file.path) was skipped: \(problem)")), warning: nil)
             }
-            return .success(account)
+            var warning: StateFileProblem?
+            if contents.permissions & 0o077 != 0 {
+                let mode = String(contents.permissions, radix: 8)
+                warning = StateFileProblem(
+                    path: file.path,
+                    message: "\(file.path) holds credentials but has mode 0\(mode) (others may read it); loaded anyway, run: chmod 600 \(file.path)")
+            }
+            return Inspection(result: .success(account), warning: warning)
         } catch {
-            return .failure(StateFileProblem(path: file.path, message: error.description))
+            return Inspection(result: .failure(StateFileProblem(path: file.path, message: error.description)), warning: nil)
         }
     }
 
     /// Atomically writes an account (creating or replacing its file).
     public func save(_ account: Account) throws(StateFileError) {
+        guard Account.isValidID(account.id) else { throw .invalidAccountID(directory: directory, id: account.id) }
         let file = file(for: account.id)
         do {
             try file.lock.withLock { try file.write(account) }
@@ -93,7 +134,8 @@ public struct AccountStore: Sendable {
     /// when the account does not exist (nothing is written then).
     @discardableResult
     public func update(id: String, _ body: (inout Account) throws -> Void) throws -> Account? {
-        try file(for: id).update { (value: inout Account?) -> Account? in
+        guard Account.isValidID(id) else { throw StateFileError.invalidAccountID(directory: directory, id: id) }
+        return try file(for: id).update { (value: inout Account?) -> Account? in
             guard var account = value else { return nil }
             try body(&account)
             value = account
@@ -104,6 +146,7 @@ public struct AccountStore: Sendable {
     /// Deletes an account file; `false` when there was none.
     @discardableResult
     public func remove(id: String) throws(StateFileError) -> Bool {
+        guard Account.isValidID(id) else { throw .invalidAccountID(directory: directory, id: id) }
         let path = file(for: id).path
         if unlink(path) != 0 {
             if errno == ENOENT { return false }
@@ -120,7 +163,7 @@ public struct AccountStore: Sendable {
         guard let ids = try? accountIDs() else { return 0 }
         for id in ids {
             var info = stat()
-            guard stat("\(directory)/\(id).json", &info) == 0 else { continue }
+            guard lstat("\(directory)/\(id).json", &info) == 0 else { continue }
             hasher.combine(id)
             hasher.combine(info.st_ino)
             hasher.combine(info.st_size)
@@ -135,6 +178,8 @@ public struct AccountStore: Sendable {
 public struct AccountLoadResult: Sendable {
     public var accounts: [Account] = []
     public var problems: [StateFileProblem] = []
+    /// Files that loaded but deserve the operator's attention (e.g. readable by others).
+    public var warnings: [StateFileProblem] = []
 
     public init() {}
 }

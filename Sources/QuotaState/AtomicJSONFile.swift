@@ -13,10 +13,14 @@ public struct AtomicJSONFile<Value: Codable & Sendable>: Sendable {
     public let path: String
     /// Permission bits of the file (0600 for account files, 0640 for the rest).
     public let mode: mode_t
+    /// The largest file ``read()`` accepts; a larger one is refused, not read
+    /// (see ``StateFileReader``).
+    public let maximumBytes: Int
 
-    public init(path: String, mode: mode_t = 0o640) {
+    public init(path: String, mode: mode_t = 0o640, maximumBytes: Int = StateFileReader.bookFileLimit) {
         self.path = path
         self.mode = mode
+        self.maximumBytes = maximumBytes
     }
 
     var directory: String {
@@ -29,8 +33,16 @@ public struct AtomicJSONFile<Value: Codable & Sendable>: Sendable {
     }
 
     /// Reads and decodes the file; `nil` when it does not exist.
+    ///
+    /// Only a regular file of at most ``maximumBytes`` is read: a symbolic link, FIFO, device or
+    /// oversized file is refused with an error naming it (see ``StateFileReader``).
     public func read() throws(StateFileError) -> Value? {
-        guard let bytes = try Self.readBytes(path: path) else { return nil }
+        guard let contents = try StateFileReader.read(path: path, limit: maximumBytes) else { return nil }
+        return try decode(contents.bytes)
+    }
+
+    /// Decodes bytes read from this file; the error names the file and the key at fault.
+    func decode(_ bytes: Data) throws(StateFileError) -> Value {
         do {
             return try JSONDecoder().decode(Value.self, from: bytes)
         } catch {
@@ -70,32 +82,11 @@ public struct AtomicJSONFile<Value: Codable & Sendable>: Sendable {
 
     // MARK: - POSIX
 
-    static func readBytes(path: String) throws(StateFileError) -> Data? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw StateFileError.unreadable(path: path, errno: errno)
-        }
-        defer { close(fd) }
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw StateFileError.unreadable(path: path, errno: errno)
-            }
-            if count == 0 { break }
-            data.append(contentsOf: buffer[0..<count])
-        }
-        return data
-    }
-
     /// temp file → write → fsync → rename → fsync(folder).
     static func writeAtomically(_ data: Data, to path: String, mode: mode_t) throws(StateFileError) {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = "\(directory)/" + TemporaryFileName.make(for: name)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StateFileError.writeFailed(path: path, step: "create temporary file", errno: errno) }
         var committed = false

@@ -12,7 +12,7 @@ public struct FileLock: Sendable {
 
     /// Runs `body` while holding the lock, blocking until it is free.
     public func withLock<T>(_ body: () throws -> T) throws -> T {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o640)
         guard fd >= 0 else { throw StateFileError.lockFailed(path: path, errno: errno) }
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {

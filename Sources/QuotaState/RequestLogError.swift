@@ -8,11 +8,14 @@ public enum RequestLogError: Error, Sendable, Equatable, CustomStringConvertible
     case writeFailed(path: String, step: String, errno: Int32)
     /// A log file or the log folder exists but cannot be read.
     case unreadable(path: String, errno: Int32)
+    /// A log file's name is taken by something that is not a regular file (a symbolic link, a
+    /// FIFO, a device); it is neither read nor written.
+    case notRegularFile(path: String, kind: String)
 
     /// The file or folder at fault.
     public var path: String {
         switch self {
-        case .writeFailed(let path, _, _), .unreadable(let path, _): path
+        case .writeFailed(let path, _, _), .unreadable(let path, _), .notRegularFile(let path, _): path
         }
     }
 
@@ -25,6 +28,8 @@ public enum RequestLogError: Error, Sendable, Equatable, CustomStringConvertible
         case .unreadable(let path, let code):
             "cannot read the request log \(path): \(StateFileError.message(code)); "
                 + "run as root or as a member of group quota-proxy"
+        case .notRegularFile(let path, let kind):
+            "the request log \(path) is \(kind), not a regular file, and is neither read nor written; remove it"
         }
     }
 

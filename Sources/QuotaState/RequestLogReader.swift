@@ -108,9 +108,11 @@ public struct RequestLogReader: Sendable {
         var seen: Set<UInt64> = []
         for name in names {
             let path = directory + "/" + name
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            // Never through a symbolic link, and never blocking on a FIFO (checked with fstat).
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
             if fd < 0 {
                 if errno == ENOENT { continue }
+                if errno == ELOOP { throw .notRegularFile(path: path, kind: "a symbolic link") }
                 throw .unreadable(path: path, errno: errno)
             }
             var info = stat()
@@ -118,6 +120,10 @@ public struct RequestLogReader: Sendable {
                 let code = errno
                 close(fd)
                 throw .unreadable(path: path, errno: code)
+            }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                close(fd)
+                throw .notRegularFile(path: path, kind: StateFileReader.kindName(info.st_mode & S_IFMT))
             }
             guard seen.insert(UInt64(info.st_ino)).inserted else {
                 close(fd)
@@ -127,7 +133,9 @@ public struct RequestLogReader: Sendable {
         }
         var torn = 0
         for file in files {
-            let bytes = try Self.readWhole(fd: file.fd, path: file.path)
+            let (bytes, cut) = try Self.readTail(fd: file.fd, path: file.path, limit: Self.maximumFileBytes)
+            // The older part of a file over the cap is not read; its first, partial line is skipped.
+            if cut { torn += 1 }
             let stopped = bytes.withUnsafeBufferPointer { buffer -> Bool in
                 var end = buffer.count
                 if end > 0 && buffer[end - 1] != 0x0A {
@@ -140,8 +148,13 @@ public struct RequestLogReader: Sendable {
                     // `end` is just past a line break; find the start of the line before it.
                     var start = end - 1
                     while start > 0 && buffer[start - 1] != 0x0A { start -= 1 }
+                    if cut && start == 0 { break }
                     let line = UnsafeBufferPointer(rebasing: buffer[start..<(end - 1)])
                     end = start
+                    if line.count > Self.maximumLineBytes {
+                        torn += 1
+                        continue
+                    }
                     if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
                     if !visit(line) { return true }
                 }
@@ -152,17 +165,26 @@ public struct RequestLogReader: Sendable {
         return ScanOutcome(exists: true, completed: true, tornLines: torn)
     }
 
-    /// The file's bytes as of now, in one `read(2)` (more only if the kernel returns less).
-    static func readWhole(fd: Int32, path: String) throws(RequestLogError) -> [UInt8] {
+    /// The most of each log file that is read: its last 256 MiB (the newest records). The writer
+    /// keeps files at `request_log.max_file_bytes`, so only a file grown by something else is cut.
+    public static let maximumFileBytes = 256 << 20
+    /// A longer line is skipped as unreadable without being decoded (64 MiB).
+    public static let maximumLineBytes = 64 << 20
+
+    /// The file's bytes as of now, in one `read(2)` (more only if the kernel returns less); for a
+    /// file over `limit`, only its last `limit` bytes, with `cut` set.
+    static func readTail(fd: Int32, path: String, limit: Int) throws(RequestLogError) -> (bytes: [UInt8], cut: Bool) {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, errno: errno) }
-        let size = Int(info.st_size)
-        guard size > 0 else { return [] }
+        let total = Int(info.st_size)
+        guard total > 0 else { return ([], false) }
+        let size = min(total, limit)
+        let base = total - size
         var failure: Int32?
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             var offset = 0
             while offset < size {
-                let count = pread(fd, buffer.baseAddress! + offset, size - offset, off_t(offset))
+                let count = pread(fd, buffer.baseAddress! + offset, size - offset, off_t(base + offset))
                 if count < 0 {
                     if errno == EINTR { continue }
                     failure = errno
@@ -174,7 +196,7 @@ public struct RequestLogReader: Sendable {
             initialized = offset
         }
         if let failure { throw .unreadable(path: path, errno: failure) }
-        return bytes
+        return (bytes, base > 0)
     }
 
     static func decode(_ line: UnsafeBufferPointer<UInt8>, with decoder: JSONDecoder) -> RequestRecord? {

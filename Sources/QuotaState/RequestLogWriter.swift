@@ -175,7 +175,9 @@ public final class RequestLogWriter: Sendable {
         let path = currentPath
         // Read-write only so the last byte can be checked for a torn line; O_APPEND sends every
         // write to the end regardless.
-        var fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        // O_NOFOLLOW | O_NONBLOCK: a symbolic link, FIFO or device at this name must never be
+        // written through or block the flusher (checked with fstat below).
+        var fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o640)
         if fd >= 0 {
             // open() applies the umask; the mode is part of the contract.
             guard fchmod(fd, 0o640) == 0 else {
@@ -191,14 +193,21 @@ public final class RequestLogWriter: Sendable {
             }
             syncFolder()
         } else if errno == EEXIST {
-            fd = Glibc.open(path, O_RDWR | O_APPEND | O_CLOEXEC)
+            fd = Glibc.open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         }
-        guard fd >= 0 else { throw .writeFailed(path: path, step: "open", errno: errno) }
+        guard fd >= 0 else {
+            if errno == ELOOP { throw .notRegularFile(path: path, kind: "a symbolic link") }
+            throw .writeFailed(path: path, step: "open", errno: errno)
+        }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let code = errno
             Glibc.close(fd)
             throw .writeFailed(path: path, step: "stat", errno: code)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            Glibc.close(fd)
+            throw .notRegularFile(path: path, kind: StateFileReader.kindName(info.st_mode & S_IFMT))
         }
         state.fd = fd
         state.size = Int(info.st_size)

@@ -36,17 +36,20 @@ public struct StateDirectory: Sendable {
 
     public var accounts: AccountStore { AccountStore(directory: accountsPath) }
 
+    /// Smart Warmup cooldowns (read up to 16 MiB).
     public var warmupHistory: AtomicJSONFile<WarmupHistory> {
-        AtomicJSONFile(path: path + "/warmup_history.json", mode: 0o640)
+        AtomicJSONFile(path: path + "/warmup_history.json", mode: 0o640, maximumBytes: StateFileReader.bookFileLimit)
     }
 
+    /// Anonymous-mint limits (read up to 64 KiB).
     public var anonymous: AtomicJSONFile<AnonymousMintState> {
-        AtomicJSONFile(path: path + "/anonymous.json", mode: 0o640)
+        AtomicJSONFile(path: path + "/anonymous.json", mode: 0o640, maximumBytes: StateFileReader.smallFileLimit)
     }
 
-    /// Live cooldowns of the proxy (exhausted, rate-limited, circuit-open, auth-failed accounts).
+    /// Live cooldowns of the proxy (exhausted, rate-limited, circuit-open, auth-failed accounts;
+    /// read up to 16 MiB).
     public var cooldowns: AtomicJSONFile<CooldownBook> {
-        AtomicJSONFile(path: path + "/cooldowns.json", mode: 0o640)
+        AtomicJSONFile(path: path + "/cooldowns.json", mode: 0o640, maximumBytes: StateFileReader.bookFileLimit)
     }
 
     /// The request log folder, `requests/` (see ``RequestLogWriter`` and ``RequestLogReader``).
@@ -61,10 +64,11 @@ public struct StateDirectory: Sendable {
     }
 
     /// A state file of this folder by name, for state the core does not model (e.g. `cooldowns.json`).
-    public func file<Value: Codable & Sendable>(named name: String, as type: Value.Type = Value.self, mode: mode_t = 0o640)
-        -> AtomicJSONFile<Value>
-    {
-        AtomicJSONFile(path: path + "/" + name, mode: mode)
+    public func file<Value: Codable & Sendable>(
+        named name: String, as type: Value.Type = Value.self, mode: mode_t = 0o640,
+        maximumBytes: Int = StateFileReader.bookFileLimit
+    ) -> AtomicJSONFile<Value> {
+        AtomicJSONFile(path: path + "/" + name, mode: mode, maximumBytes: maximumBytes)
     }
 
     /// Creates the folder and `accounts/` when missing (0750 / 0700).
@@ -74,5 +78,45 @@ public struct StateDirectory: Sendable {
                 throw StateFileError.writeFailed(path: folder, step: "create folder", errno: errno)
             }
         }
+    }
+
+    /// A temporary file of ``AtomicJSONFile`` left behind by a writer that was killed mid-write.
+    public struct StaleTemporaryFile: Sendable, Equatable {
+        public var path: String
+        /// The process that was writing it.
+        public var writer: pid_t
+        /// `nil` when it was deleted, else why it could not be.
+        public var failure: String?
+    }
+
+    /// Deletes the temporary files (`.<name>.tmp-<pid>-<n>`, and nothing else) that writers killed
+    /// mid-write left in the state folder and `accounts/`. A file whose writer is still alive is
+    /// kept (it is being written right now) unless it is over an hour old.
+    /// Services call this at start; the real files were never touched by such a leftover.
+    @discardableResult
+    public func removeStaleTemporaryFiles(now: Date = Date()) -> [StaleTemporaryFile] {
+        var found: [StaleTemporaryFile] = []
+        for folder in [path, accountsPath] {
+            guard let dir = opendir(folder) else { continue }
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafePointer(to: entry.pointee.d_name) {
+                    $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+                }
+                guard let writer = TemporaryFileName.writer(of: name) else { continue }
+                let file = folder + "/" + name
+                var info = stat()
+                guard lstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                let age = now.timeIntervalSince1970 - TimeInterval(info.st_mtim.tv_sec)
+                let writerAlive = writer != getpid() && (kill(writer, 0) == 0 || errno == EPERM)
+                if writer == getpid() || (writerAlive && age < 3600) { continue }
+                if unlink(file) == 0 || errno == ENOENT {
+                    found.append(StaleTemporaryFile(path: file, writer: writer, failure: nil))
+                } else {
+                    found.append(StaleTemporaryFile(path: file, writer: writer, failure: String(cString: strerror(errno))))
+                }
+            }
+        }
+        return found
     }
 }

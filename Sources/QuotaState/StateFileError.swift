@@ -1,4 +1,5 @@
 import Glibc
+import QuotaCore
 
 /// Why a state file could not be read or written. Every case names the file and says what to do.
 public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -12,11 +13,21 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case lockFailed(path: String, errno: Int32)
     /// The value could not be encoded (a programming error, reported instead of writing garbage).
     case encodingFailed(path: String, reason: String)
+    /// The path is a symbolic link; state files are read only as regular files of the state folder.
+    case symbolicLink(path: String)
+    /// The path is not a regular file (a FIFO, a device, a socket, a folder); it is never opened
+    /// for reading, so it cannot block or flood the service.
+    case notRegularFile(path: String, kind: String)
+    /// The file is larger than the cap for its kind; it is not read.
+    case tooLarge(path: String, size: Int, limit: Int)
+    /// An account id that cannot name a file (`../x`, `a/b`, empty, …); nothing was touched.
+    case invalidAccountID(directory: String, id: String)
 
     public var path: String {
         switch self {
         case .unreadable(let path, _), .corrupt(let path, _), .writeFailed(let path, _, _),
-            .lockFailed(let path, _), .encodingFailed(let path, _):
+            .lockFailed(let path, _), .encodingFailed(let path, _), .symbolicLink(let path),
+            .notRegularFile(let path, _), .tooLarge(let path, _, _), .invalidAccountID(let path, _):
             path
         }
     }
@@ -33,10 +44,26 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
             "cannot lock \(path): \(Self.message(code))"
         case .encodingFailed(let path, let reason):
             "cannot encode the new contents of \(path): \(reason)"
+        case .symbolicLink(let path):
+            "\(path) is a symbolic link and was skipped (state files are never followed through links); replace it with the file itself"
+        case .notRegularFile(let path, let kind):
+            "\(path) is \(kind), not a regular file, and was skipped; remove it"
+        case .tooLarge(let path, let size, let limit):
+            "\(path) is \(size) bytes, over the \(Self.byteText(limit)) limit for this file, and was skipped (left on disk unchanged)"
+        case .invalidAccountID(let directory, let id):
+            "\(InvalidAccountID(id: id)); nothing in \(directory) was touched"
         }
     }
 
-    static func message(_ code: Int32) -> String {
+    /// `1 MiB`, `64 KiB`, `123 bytes`.
+    public static func byteText(_ bytes: Int) -> String {
+        if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes >= 1 << 10 && bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
+    }
+
+    /// `strerror` of an errno value.
+    public static func message(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 }

@@ -89,16 +89,20 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
         @OptionGroup var options: ControlOptions
 
+        func validate() throws {
+            try AccountIDValidation.check(id, "--id")
+        }
+
         func run() async throws {
             guard let provider = Provider(rawValue: provider) else { throw ValidationError("--provider must be openai or anthropic") }
             guard let tier = Tier(rawValue: tier) else { throw ValidationError("--tier must be primary or fallback") }
             var key = apiKey
             if let apiKeyFile {
-                do {
-                    key = try String(contentsOfFile: apiKeyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-                } catch {
-                    throw ValidationError("cannot read --api-key-file \(apiKeyFile): \(error.localizedDescription)")
+                let data = try InputFile.read(apiKeyFile, limit: InputFile.keyLimit, what: "--api-key-file")
+                guard let text = String(data: data, encoding: .utf8) else {
+                    throw ValidationError("--api-key-file \(apiKeyFile) is not UTF-8 text")
                 }
+                key = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             guard let key, !key.isEmpty else { throw ValidationError("give the key with --api-key-file FILE (or --api-key)") }
             let account = Account(
@@ -113,6 +117,10 @@ struct AccountsCommand: AsyncParsableCommand {
         @Argument(help: "Account id.") var id: String
         @OptionGroup var state: StateOptions
         @OptionGroup var options: ControlOptions
+
+        func validate() throws {
+            try AccountIDValidation.check(id, "account id")
+        }
 
         func run() async throws {
             let files = AccountFiles(state: state)
@@ -131,6 +139,10 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
         @OptionGroup var options: ControlOptions
 
+        func validate() throws {
+            try AccountIDValidation.check(id, "account id")
+        }
+
         func run() async throws {
             try await AccountFiles(state: state).edit(id, options: options) {
                 $0.disabled = false
@@ -146,6 +158,10 @@ struct AccountsCommand: AsyncParsableCommand {
         @Option(help: "Why, for the other operators.") var reason: String = "disabled by an operator"
         @OptionGroup var state: StateOptions
         @OptionGroup var options: ControlOptions
+
+        func validate() throws {
+            try AccountIDValidation.check(id, "account id")
+        }
 
         func run() async throws {
             try await AccountFiles(state: state).edit(id, options: options) {
@@ -166,12 +182,7 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var options: ControlOptions
 
         func run() async throws {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
-            }
+            let data = try InputFile.read(file, limit: InputFile.importLimit, what: "the account file")
             let accounts: [Account]
             if let list = try? JSONDecoder().decode([Account].self, from: data) {
                 accounts = list
@@ -197,6 +208,7 @@ struct AccountFiles {
 
     func save(_ accounts: [Account], replacing: Bool, options: ControlOptions) async throws {
         for account in accounts {
+            try AccountIDValidation.check(account.id, "account")
             if let problem = account.validationProblem() {
                 throw ValidationError("account \(account.id): \(problem)")
             }

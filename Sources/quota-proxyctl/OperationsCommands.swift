@@ -41,6 +41,10 @@ struct ClearCooldownCommand: AsyncParsableCommand {
     @Option(help: "Only this protection group (e.g. claude-sonnet-4-5).") var group: String?
     @OptionGroup var options: ControlOptions
 
+    func validate() throws {
+        try AccountIDValidation.check(account, "--account")
+    }
+
     func run() async throws {
         var arguments: [String: JSONValue] = ["account": .string(account)]
         if let group { arguments["group"] = .string(group) }
@@ -58,6 +62,10 @@ struct WarmupCommand: AsyncParsableCommand {
     @Option(help: "Only this account.") var account: String?
     @OptionGroup var options: ControlOptions
 
+    func validate() throws {
+        try AccountIDValidation.check(account, "--account")
+    }
+
     func run() async throws {
         let answer = try await ControlCall.send(
             .scheduler, "warmup", arguments: account.map { ["account": .string($0)] } ?? [:], options: options)
@@ -71,6 +79,10 @@ struct RefreshCommand: AsyncParsableCommand {
         commandName: "refresh", abstract: "Ask quota-refresher to refresh all accounts, or one, now.")
     @Option(help: "Only this account.") var account: String?
     @OptionGroup var options: ControlOptions
+
+    func validate() throws {
+        try AccountIDValidation.check(account, "--account")
+    }
 
     func run() async throws {
         let answer = try await ControlCall.send(

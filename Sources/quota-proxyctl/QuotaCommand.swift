@@ -32,6 +32,10 @@ struct QuotaCommand: AsyncParsableCommand {
     @OptionGroup var state: StateOptions
     @OptionGroup var options: ControlOptions
 
+    func validate() throws {
+        try AccountIDValidation.check(account, "--account")
+    }
+
     func run() async throws {
         let store = state.directory.accounts
         var accounts: [Account]

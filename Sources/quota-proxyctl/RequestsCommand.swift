@@ -62,6 +62,7 @@ struct RequestsCommand: AsyncParsableCommand {
             if let until { filter.until = try parsed("--until") { try RequestLogFilter.parseTime(until, now: now) } }
             if let status { filter.status = try parsed("--status") { try RequestLogFilter.StatusMatch(parsing: status) } }
             filter.model = model
+            try AccountIDValidation.check(account, "--account")
             filter.account = account
             if let kind {
                 guard let parsed = RequestRecord.Kind(rawValue: kind) else {

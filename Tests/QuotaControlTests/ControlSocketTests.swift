@@ -4,6 +4,7 @@ import Logging
 import QuotaCore
 import QuotaTestSupport
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import QuotaControl
@@ -14,6 +15,7 @@ struct ControlSocketTests {
     /// gracefully and checks the socket file is gone.
     func withServer(
         access: PeerAccessPolicy = .currentProcess,
+        requestLineTimeout: Duration = .seconds(10),
         _ body: @Sendable (String, ControlClient) async throws -> Void
     ) async throws {
         let dir = try TemporaryDirectory()
@@ -24,8 +26,17 @@ struct ControlSocketTests {
         router.register("fail", summary: "always fails") { _ in
             throw ControlError(code: .notFound, message: "account acc-9 not found")
         }
+        router.register("slow", summary: "answers after 0.6 s") { _ in
+            try await Task.sleep(for: .milliseconds(600))
+            return ["slow": true]
+        }
+        router.register("account", summary: "echoes a valid account id") { request in
+            .string(try request.requiredAccountID())
+        }
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
-        let server = ControlSocketServer(path: path, router: router, access: access, logger: Logger(label: "test")) {
+        let server = ControlSocketServer(
+            path: path, router: router, access: access, requestLineTimeout: requestLineTimeout, logger: Logger(label: "test")
+        ) {
             listeningContinuation.yield()
         }
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
@@ -47,7 +58,7 @@ struct ControlSocketTests {
             #expect(pong == ["pong": true])
             let help = try await client.send("help")
             let names = help["commands"]?.arrayValue?.compactMap { $0["cmd"]?.stringValue } ?? []
-            #expect(names == ["echo", "fail", "ping"])
+            #expect(names == ["account", "echo", "fail", "ping", "slow"])
         }
     }
 
@@ -76,7 +87,7 @@ struct ControlSocketTests {
             #expect(lines.count == 7)
             #expect(lines[0]["ok"] == false && lines[0]["error"]?["code"] == "malformed_request")
             #expect(lines[1]["id"] == 2 && lines[1]["error"]?["code"] == "unknown_command")
-            #expect(lines[1]["error"]?["message"]?.stringValue?.contains("known commands: echo, fail, help, ping") == true)
+            #expect(lines[1]["error"]?["message"]?.stringValue?.contains("known commands: account, echo, fail, help, ping, slow") == true)
             #expect(lines[2]["id"] == 3 && lines[2]["error"]?["code"] == "malformed_request")
             #expect(lines[3]["error"]?["code"] == "malformed_request")
             #expect(lines[4]["error"]?["code"] == "malformed_request")
@@ -94,6 +105,79 @@ struct ControlSocketTests {
             let lines = try await RawSocket.exchange(path: path, lines: [huge])
             #expect(lines.first?["error"]?["code"] == "request_too_large")
             #expect(try await client.send("ping") == ["pong": true])
+        }
+    }
+
+    /// A client that starts a line and never finishes it, or sends nothing at all, is answered
+    /// `timeout` and disconnected; one that waits for a slow answer is not.
+    @Test func connectionsThatNeverFinishALineAreClosed() async throws {
+        try await withServer(requestLineTimeout: .milliseconds(300)) { path, client in
+            let started = ContinuousClock.now
+            let partial = try await RawSocket.talk(path: path, send: #"{"id":1,"cmd":"ec"#, readFor: .seconds(5))
+            #expect(partial.closed, "the connection must be closed by the server")
+            #expect(ContinuousClock.now - started < .seconds(4))
+            let answer = try #require(partial.lines.first)
+            #expect(answer["error"]?["code"] == "timeout")
+            #expect(answer["error"]?["message"]?.stringValue?.contains("no complete request line within 0.3 s") == true)
+
+            let silent = try await RawSocket.talk(path: path, send: "", readFor: .seconds(5))
+            #expect(silent.closed && silent.lines.first?["error"]?["code"] == "timeout")
+
+            // The deadline runs only while the server waits for a line: a slow answer is not cut,
+            // and the next line gets a fresh deadline.
+            let slow = try await RawSocket.talk(path: path, send: #"{"id":2,"cmd":"slow"}"# + "\n", readFor: .seconds(5))
+            #expect(slow.lines.first == ["id": 2, "ok": true, "result": ["slow": true]])
+            #expect(slow.lines.dropFirst().first?["error"]?["code"] == "timeout")
+            #expect(try await client.send("ping") == ["pong": true])
+        }
+    }
+
+    /// Clients that connect while the server shuts down (a poke or a warmup arriving as the
+    /// service stops) never crash it, and the shutdown still finishes.
+    @Test func connectionsArrivingDuringShutdownNeverCrashTheServer() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for round in 0..<25 {
+            let path = dir.path + "/r\(round).sock"
+            let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
+            let server = ControlSocketServer(path: path, router: ControlCommandRouter(), logger: Logger(label: "test")) {
+                listeningContinuation.yield()
+            }
+            let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+            let hammer = ConnectHammer(path: path)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for await _ in listening { break }
+                hammer.start()
+                while hammer.connections == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...10)))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            hammer.stop()
+        }
+    }
+
+    @Test func accountIDArgumentsAreChecked() async throws {
+        try await withServer { _, client in
+            let valid: JSONValue = try await client.send("account", arguments: ["account": "acc-1.b_c"])
+            #expect(valid == "acc-1.b_c")
+            for bad in ["../victim", "a/b", ".hidden", "", String(repeating: "a", count: 65), "acc\n1"] {
+                do throws(ControlClientError) {
+                    _ = try await client.send("account", arguments: ["account": .string(bad)])
+                    Issue.record("\(bad) must be refused")
+                } catch {
+                    guard case .commandFailed(let failure) = error else {
+                        Issue.record("unexpected \(error)")
+                        continue
+                    }
+                    #expect(failure.code == .invalidArgument)
+                    if !bad.isEmpty {
+                        #expect(failure.message.contains("invalid account id"), "\(failure.message)")
+                        #expect(failure.message.contains(InvalidAccountID.allowedShape))
+                    }
+                }
+            }
         }
     }
 
@@ -167,6 +251,57 @@ struct ControlSocketTests {
 
 /// A blocking client that sends raw lines and reads one answer per line, for malformed input.
 enum RawSocket {
+    /// Sends `send` as is, then reads answers for at most `readFor` or until the server closes.
+    static func talk(path: String, send payload: String, readFor: Duration) async throws -> (lines: [JSONValue], closed: Bool) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try blockingTalk(path: path, payload: payload, readFor: readFor) })
+            }.start()
+        }
+    }
+
+    static func blockingTalk(path: String, payload: String, readFor: Duration) throws -> (lines: [JSONValue], closed: Bool) {
+        let fd = try connected(to: path)
+        defer { close(fd) }
+        let bytes = Array(payload.utf8)
+        if !bytes.isEmpty { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        var timeout = timeval(tv_sec: Int(readFor.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var closed = false
+        let deadline = ContinuousClock.now + readFor
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 {
+                closed = true
+                break
+            }
+            if count < 0 { break }
+            received += buffer[0..<count]
+        }
+        let lines = try received.split(separator: 0x0A).map { try JSONDecoder().decode(JSONValue.self, from: Data($0)) }
+        return (lines, closed)
+    }
+
+    static func connected(to path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8)
+            raw[path.utf8.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return fd
+    }
+
     /// Runs on its own thread: blocking the (two-thread) cooperative pool would starve the server.
     static func exchange(path: String, lines: [String]) async throws -> [JSONValue] {
         try await withCheckedThrowingContinuation { continuation in
@@ -212,5 +347,34 @@ enum RawSocket {
             }
         }
         return answers
+    }
+}
+
+/// Connects to a socket and hangs up again, as fast as it can, on its own thread.
+final class ConnectHammer: Sendable {
+    let path: String
+    private let state = Mutex((running: false, connections: 0))
+
+    init(path: String) {
+        self.path = path
+    }
+
+    var connections: Int { state.withLock { $0.connections } }
+
+    func start() {
+        state.withLock { $0.running = true }
+        Thread { [self] in
+            while state.withLock({ $0.running }) {
+                guard let fd = try? RawSocket.connected(to: path) else { continue }
+                // Half of them send a request and leave without reading the answer.
+                if Bool.random() { _ = send(fd, "{\"cmd\":\"ping\"}\n", 15, Int32(MSG_NOSIGNAL)) }
+                close(fd)
+                state.withLock { $0.connections += 1 }
+            }
+        }.start()
+    }
+
+    func stop() {
+        state.withLock { $0.running = false }
     }
 }

@@ -106,8 +106,14 @@ struct AtomicJSONFileTests {
             lastVersion = value.version
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("crash.json.tmp-") }
-        // Killed writers may leave temporary files; they never replace the real file.
+        // Killed writers may leave temporary files; they never replace the real file, and the
+        // clean-up every service runs at start removes them all (their writers are dead).
         #expect(leftovers.count <= 200)
+        let removed = StateDirectory(path: dir.path).removeStaleTemporaryFiles()
+        #expect(removed.count == leftovers.count && removed.allSatisfy { $0.failure == nil })
+        let remaining = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
+        #expect(remaining.isEmpty, "\(remaining)")
+        #expect(try file.read()?.version == lastVersion, "the clean-up never touches the real file")
         #expect(sawProgress == 200, "every round killed a writer that had been writing")
     }
 
