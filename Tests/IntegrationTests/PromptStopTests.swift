@@ -134,7 +134,15 @@ struct PromptStopTests {
         //    proxy finishes it (its work in progress) and then exits at once.
         let chat = "/v1/chat/completions"
         #expect(try await env.simulatorState.stats(forKey: Self.keys[1]).byPath[chat] == nil)
-        try env.state.accounts.update(id: "slow") { $0.quota.models[0].percentage = 100 }
+        try env.state.accounts.update(id: "slow") { account in
+            // Back at 100% in its quota window: the next scan warms it.
+            account.quota.windows = account.quota.windows.map { window in
+                var full = window
+                full.percentage = 100
+                return full
+            }
+            account.quota.models[0].percentage = 100
+        }
         _ = try await env.control("scheduler").send("scan")
         let sent = await env.eventually(timeout: .seconds(10)) {
             try await env.simulatorState.stats(forKey: Self.keys[1]).byPath[chat] == 1
