@@ -15,7 +15,7 @@ public struct ConfigurationParser: Sendable {
     /// Every key of the file with its kind, in documentation order.
     static let schema: [(key: String, kind: Kind)] = [
         ("listen", .section), ("listen.host", .string), ("listen.port", .int), ("listen.threads", .int), ("listen.idle_timeout_seconds", .int),
-        ("client_api_keys", .stringList),
+        ("client_api_keys", .stringList), ("client_api_keys_file", .optionalString),
         ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
         ("routing.disable_fallback", .bool),
         ("quota_protection", .section), ("quota_protection.enabled", .bool),
@@ -86,6 +86,7 @@ public struct ConfigurationParser: Sendable {
         reader.read("listen.threads", into: &config.listen.threads)
         reader.read("listen.idle_timeout_seconds", into: &config.listen.idleTimeoutSeconds)
         reader.read("client_api_keys", into: &config.clientAPIKeys)
+        reader.readOptional("client_api_keys_file", into: &config.clientAPIKeysFile)
         if let strategy = reader.string("routing.strategy") {
             if let value = QuotaProxyConfiguration.RoutingStrategy(rawValue: strategy) {
                 config.routing.strategy = value
