@@ -162,7 +162,8 @@ done
 # load completions from on demand).
 log "shell completion"
 ctl="$root/usr/bin/quota-proxyctl"
-"$ctl" --generate-completion-script bash > "$root/usr/share/bash-completion/completions/quota-proxyctl"
+# bash-completion sources the script: no #! line (lintian: bash-completion-with-hashbang).
+"$ctl" --generate-completion-script bash | sed '1{/^#!/d}' > "$root/usr/share/bash-completion/completions/quota-proxyctl"
 "$ctl" --generate-completion-script zsh > "$root/usr/share/zsh/vendor-completions/_quota-proxyctl"
 "$ctl" --generate-completion-script fish > "$root/usr/share/fish/vendor_completions.d/quota-proxyctl.fish"
 for script in "$root/usr/share/bash-completion/completions/quota-proxyctl" \
