@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Builds the Debian package packaging/out/quota-proxy_<version>_<arch>.deb:
 #   release build (static Swift runtime, BIND_NOW, stripped) of the four executables,
-#   units in /lib/systemd/system, /etc/quota-proxy/config.json as a conffile, a sysusers.d
-#   entry for the system user, man pages made from --help, docs, maintainer scripts shaped
-#   like debhelper's, Depends: from dpkg-shlibdeps; then lintian (errors fail the build).
+#   units in /lib/systemd/system, /etc/quota-proxy/config.json as a conffile (the generated
+#   client key goes to /etc/quota-proxy/client-keys, made by the postinst: not a conffile),
+#   a sysusers.d entry for the system user, man pages made from --help, bash, zsh and fish
+#   completion for quota-proxyctl, docs, maintainer scripts shaped like debhelper's,
+#   Depends: from dpkg-shlibdeps; then lintian (errors or warnings fail the build).
 #
 # Usage: packaging/build-deb.sh [--skip-build] [--no-lintian]
 #   --skip-build   package the binaries already in the release build folder
 #   --no-lintian   do not run lintian
-# Environment: DEB_REVISION (default 1), SWIFT_BUILD_FLAGS (extra flags for swift build),
-#   DEB_COMPRESS (dpkg-deb -Z: xz (default), zstd, gzip, none).
+# Environment: DEB_REVISION (default 2), SWIFT_BUILD_FLAGS (extra flags for swift build),
+#   DEB_COMPRESS (dpkg-deb -Z: xz (default), zstd, gzip, none), DEB_MAINTAINER (the Maintainer
+#   field and changelog signature; default "quota-proxy maintainers <maintainers@quota-proxy.invalid>").
 # Run from anywhere; as root it installs missing build tools with apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +23,7 @@ for arg in "$@"; do
     case "$arg" in
         --skip-build) skip_build=1 ;;
         --no-lintian) run_lintian=0 ;;
-        -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build-deb.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -55,7 +58,9 @@ fi
 
 version=$(sed -n 's/.*static let current = "\([^"]*\)".*/\1/p' Sources/QuotaRuntime/QuotaProxyVersion.swift)
 [ -n "$version" ] || die "cannot read the version from Sources/QuotaRuntime/QuotaProxyVersion.swift"
-deb_version="$version-${DEB_REVISION:-1}"
+# Revision 2: the client key moved out of the conffile; Apache-2.0; shell completion.
+deb_version="$version-${DEB_REVISION:-2}"
+maintainer=${DEB_MAINTAINER:-quota-proxy maintainers <maintainers@quota-proxy.invalid>}
 arch=$(dpkg --print-architecture)
 deb="$out/quota-proxy_${deb_version}_${arch}.deb"
 
@@ -80,7 +85,8 @@ log "staging $root"
 rm -rf "$root"
 install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/quota-proxy" \
     "$root/usr/lib/sysusers.d" "$root/usr/share/doc/quota-proxy" "$root/usr/share/man/man8" \
-    "$root/usr/share/lintian/overrides"
+    "$root/usr/share/lintian/overrides" "$root/usr/share/bash-completion/completions" \
+    "$root/usr/share/zsh/vendor-completions" "$root/usr/share/fish/vendor_completions.d"
 
 for product in "${products[@]}"; do
     install -m 0755 "$bin/$product" "$root/usr/bin/$product"
@@ -102,7 +108,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 {
     printf 'quota-proxy (%s) unstable; urgency=medium\n\n' "$deb_version"
     printf '  * Release build from commit %s.\n\n' "$commit"
-    printf ' -- quota-proxy developers <quota-proxy@example.org>  %s\n' "$date_rfc"
+    printf ' -- %s  %s\n' "$maintainer" "$date_rfc"
 } | gzip -9n > "$root/usr/share/doc/quota-proxy/changelog.Debian.gz"
 chmod 0644 "$root/usr/share/doc/quota-proxy/changelog.Debian.gz"
 
@@ -152,8 +158,22 @@ for product in "${products[@]}"; do
     chmod 0644 "$root/usr/share/man/man8/$product.8.gz"
 done
 
+# Shell completion, from ArgumentParser's generator (the paths bash-completion, zsh and fish
+# load completions from on demand).
+log "shell completion"
+ctl="$root/usr/bin/quota-proxyctl"
+# bash-completion sources the script: no #! line (lintian: bash-completion-with-hashbang).
+"$ctl" --generate-completion-script bash | sed '1{/^#!/d}' > "$root/usr/share/bash-completion/completions/quota-proxyctl"
+"$ctl" --generate-completion-script zsh > "$root/usr/share/zsh/vendor-completions/_quota-proxyctl"
+"$ctl" --generate-completion-script fish > "$root/usr/share/fish/vendor_completions.d/quota-proxyctl.fish"
+for script in "$root/usr/share/bash-completion/completions/quota-proxyctl" \
+    "$root/usr/share/zsh/vendor-completions/_quota-proxyctl" "$root/usr/share/fish/vendor_completions.d/quota-proxyctl.fish"; do
+    [ -s "$script" ] || die "no completion script in $script"
+    chmod 0644 "$script"
+done
+
 # Maintainer scripts and control files.
-install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$root/DEBIAN/"
+install -m 0755 packaging/debian/preinst packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$root/DEBIAN/"
 install -m 0644 packaging/debian/conffiles "$root/DEBIAN/conffiles"
 
 # Depends: from the ELF files (dpkg-shlibdeps wants a debian/control to exist).
@@ -170,7 +190,7 @@ case "$shlibs" in *libsystemd0*) ;; *) die "Depends lacks libsystemd0: $shlibs" 
 
 installed_size=$(du -sk --apparent-size --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$deb_version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_size/" \
-    -e "s/@SHLIBS_DEPENDS@/$shlibs/" packaging/debian/control.in > "$root/DEBIAN/control"
+    -e "s/@SHLIBS_DEPENDS@/$shlibs/" -e "s|@MAINTAINER@|$maintainer|" packaging/debian/control.in > "$root/DEBIAN/control"
 (cd "$root" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z \
     | xargs -0 md5sum) > "$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
@@ -189,6 +209,6 @@ if ((run_lintian)); then
     errors=$(printf '%s\n' "$lintian_out" | grep -c '^E: ' || true)
     warnings=$(printf '%s\n' "$lintian_out" | grep -c '^W: ' || true)
     echo "lintian: $errors error(s), $warnings warning(s)"
-    ((errors == 0)) || die "lintian reported errors"
+    ((errors == 0 && warnings == 0)) || die "lintian reported errors or warnings"
 fi
 echo "$deb"

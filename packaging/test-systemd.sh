@@ -210,14 +210,37 @@ else
     fail "system user quota-proxy" "$(in_ct getent passwd quota-proxy)"
 fi
 
-config_stat=$(in_ct stat -c '%a %U:%G' /etc/quota-proxy/config.json 2>&1)
-client_key=$(in_ct sed -n 's/.*"client_api_keys": *\["\([^"]*\)".*/\1/p' /etc/quota-proxy/config.json)
-if [ "$config_stat" = "640 root:quota-proxy" ] && [ -n "$client_key" ] && [ "$client_key" != change-me ]; then
-    pass "config.json: 0640 root:quota-proxy, random client key generated"
+# The generated client key: in /etc/quota-proxy/client-keys (not a conffile), one key per line.
+generated_key() { in_ct sh -c 'grep -E "^qp-[0-9a-f]{48}$" /etc/quota-proxy/client-keys' 2>/dev/null; }
+keys_stat=$(in_ct stat -c '%a %U:%G' /etc/quota-proxy/client-keys 2>&1)
+client_key=$(generated_key)
+if [ "$keys_stat" = "640 root:quota-proxy" ] && [ "$(printf '%s\n' "$client_key" | grep -c .)" = 1 ]; then
+    pass "/etc/quota-proxy/client-keys: 0640 root:quota-proxy, one random client key generated"
 else
-    fail "config.json permissions and client key" "$config_stat key=${client_key:-none}"
+    fail "client-keys permissions and key" "$keys_stat keys=$(printf '%s\n' "$client_key" | grep -c .)"
 fi
+config_stat=$(in_ct stat -c '%a %U:%G' /etc/quota-proxy/config.json 2>&1)
+[ "$config_stat" = "640 root:quota-proxy" ] && pass "config.json: 0640 root:quota-proxy" || fail "config.json permissions" "$config_stat"
 check "config.json is a conffile" in_ct sh -c "dpkg-query -W -f='\${Conffiles}' quota-proxy | grep -q /etc/quota-proxy/config.json"
+# dpkg's recorded hash of the shipped file: the maintainer scripts never change the conffile.
+conffile_unchanged() {
+    [ "$(in_ct dpkg-query -W -f='${Conffiles}' quota-proxy | awk '$1 == "/etc/quota-proxy/config.json" {print $2}')" \
+        = "$(in_ct md5sum /etc/quota-proxy/config.json | cut -d' ' -f1)" ]
+}
+if conffile_unchanged && in_ct grep -q '"client_api_keys_file": "/etc/quota-proxy/client-keys"' /etc/quota-proxy/config.json; then
+    pass "config.json is the shipped file, unchanged by the postinst, and names /etc/quota-proxy/client-keys"
+else
+    fail "config.json changed by the maintainer scripts" "$(in_ct cat /etc/quota-proxy/config.json | grep -v qp- | head -5)"
+fi
+
+# Shell completion for quota-proxyctl (bash loads it on demand from this path).
+if in_ct bash -c '. /usr/share/bash-completion/completions/quota-proxyctl && complete -p quota-proxyctl' >/dev/null 2>&1 \
+    && in_ct grep -q '^#compdef quota-proxyctl' /usr/share/zsh/vendor-completions/_quota-proxyctl \
+    && in_ct test -s /usr/share/fish/vendor_completions.d/quota-proxyctl.fish; then
+    pass "bash, zsh and fish completion for quota-proxyctl installed (bash: complete -p quota-proxyctl)"
+else
+    fail "shell completion" "$(in_ct ls -la /usr/share/bash-completion/completions/ /usr/share/zsh/vendor-completions/ 2>&1 | head)"
+fi
 
 enabled=$(for u in "${units[@]}"; do in_ct systemctl is-enabled "$u.service"; done 2>&1 | tr '\n' ' ')
 [ "$enabled" = "enabled enabled enabled " ] && pass "postinst enabled the three units" || fail "units enabled" "$enabled"
@@ -243,12 +266,18 @@ else
         fail "upstream simulator did not start" "$(in_ct journalctl -u quota-upstream-sim -o cat --no-pager | tail -15)"
     fi
 fi
-in_ct sh -c "test -d /var/lib/quota-proxy/accounts || install -d -o quota-proxy -g quota-proxy -m 0700 /var/lib/quota-proxy/accounts"
 for n in 1 2; do
     printf '{"id":"acc-%s","label":"sim-%s","provider":"openai","base_url":"http://127.0.0.1:8600","tier":"primary","credentials":{"api_key":"sk-test-000000000%s"},"models":["gpt-4o-mini"]}\n' \
         "$n" "$n" "$n" > "$root/root/acc-$n.json"
-    in_ct install -o quota-proxy -g quota-proxy -m 0600 "/root/acc-$n.json" "/var/lib/quota-proxy/accounts/acc-$n.json"
 done
+add_accounts() { # the two simulator accounts (again after a purge)
+    in_ct sh -c "test -d /var/lib/quota-proxy/accounts || install -d -o quota-proxy -g quota-proxy -m 0700 /var/lib/quota-proxy/accounts"
+    local n
+    for n in 1 2; do
+        in_ct install -o quota-proxy -g quota-proxy -m 0600 "/root/acc-$n.json" "/var/lib/quota-proxy/accounts/acc-$n.json"
+    done
+}
+add_accounts
 
 # --- start ----------------------------------------------------------------------------------
 log "systemctl start quota-proxy"
@@ -280,6 +309,21 @@ fi
 for u in "${units[@]}"; do printf '      %s: %s\n' "$u" "$(prop "$u" StatusText)"; done
 check "each unit sent STATUS= over sd_notify" sh -c "
     for u in ${units[*]}; do [ -n \"\$(nsenter -t $ct -a -- systemctl show -p StatusText --value \$u.service)\" ] || exit 1; done"
+
+limits=$(for u in "${units[@]}"; do
+    printf '%s=%s ' "$u" "$(in_ct sh -c "awk '/^Max open files/ {print \$4 \"/\" \$5}' /proc/$(prop "$u" MainPID)/limits")"
+done)
+# systemd cannot give a service more than its own hard limit (the container's PID 1 inherits the
+# host shell's): expect the unit's value, capped at that.
+pid1_hard=$(in_ct awk '/^Max open files/ {print $5}' /proc/1/limits)
+cap() { local v=$1; [[ "$pid1_hard" =~ ^[0-9]+$ ]] && ((pid1_hard < v)) && v=$pid1_hard; echo "$v/$v"; }
+configured=$(for u in "${units[@]}"; do printf '%s ' "$(prop "$u" LimitNOFILE)"; done)
+if [ "$configured" = "65536 16384 16384 " ] \
+    && [ "$limits" = "quota-proxy=$(cap 65536) quota-scheduler=$(cap 16384) quota-refresher=$(cap 16384) " ]; then
+    pass "LimitNOFILE 65536/16384/16384; running (soft/hard, PID 1's hard limit $pid1_hard): $limits"
+else
+    fail "LimitNOFILE of the running services" "units: $configured; running: $limits; PID 1 hard limit $pid1_hard"
+fi
 
 sockets=$(in_ct stat -c '%n %A %U:%G' /run/quota-proxy/proxy.sock /run/quota-proxy/scheduler.sock /run/quota-proxy/refresher.sock 2>&1)
 if [ "$(printf '%s\n' "$sockets" | grep -c 'srw-rw---- quota-proxy:quota-proxy')" = 3 ]; then
@@ -397,7 +441,7 @@ log "dpkg -i again over the running install"
 pids_before=$(for u in "${units[@]}"; do prop "$u" MainPID; done | tr '\n' ' ')
 if out=$(in_ct dpkg -i /root/quota-proxy.deb < /dev/null 2>&1) && wait_for 60 all_running; then
     pids_after=$(for u in "${units[@]}"; do prop "$u" MainPID; done | tr '\n' ' ')
-    key_after=$(in_ct sed -n 's/.*"client_api_keys": *\["\([^"]*\)".*/\1/p' /etc/quota-proxy/config.json)
+    key_after=$(generated_key)
     if [ "$key_after" = "$client_key" ] && [ "$pids_after" != "$pids_before" ]; then
         pass "reinstalling over a running install keeps the client key and restarts the services"
     else
@@ -461,5 +505,130 @@ if out=$(in_ct apt-get purge -y quota-proxy 2>&1) && wait_for 10 no_service_proc
 else
     fail "purge of a running install" "$out $(in_ct pgrep -a -u quota-proxy)"
 fi
+
+# --- upgrades from 0.1.0-1, whose postinst wrote the key into the conffile ------------------
+# 0.1.0-1 generated the client key into /etc/quota-proxy/config.json (a conffile). This version
+# ships a changed config.json that reads the keys from /etc/quota-proxy/client-keys, and its
+# preinst copies the generated key there first. Whatever dpkg does with config.json, clients
+# keep working with the key they have. The 0.1.0-1 package is the .deb under test repacked with
+# 0.1.0-1's config.json and postinst (packaging/upgrade-test/0.1.0-1/) and no preinst; "next" is
+# the .deb under test with a changed config.json and a higher version.
+log "upgrades from 0.1.0-1"
+tested_version=$(dpkg-deb -f "$deb" Version)
+make_variant() { # make_variant NAME VERSION: /root/NAME.deb in the container
+    local dir=$work/variant-$1
+    rm -rf "$dir"
+    dpkg-deb -R "$deb" "$dir" || return 1
+    sed -i "s/^Version: .*/Version: $2/" "$dir/DEBIAN/control"
+    case $1 in
+        legacy)
+            install -m 0755 packaging/upgrade-test/0.1.0-1/postinst "$dir/DEBIAN/postinst"
+            install -m 0644 packaging/upgrade-test/0.1.0-1/config.json "$dir/etc/quota-proxy/config.json"
+            rm -f "$dir/DEBIAN/preinst"
+            ;;
+        next)
+            sed -i 's/"max_attempts": 3/"max_attempts": 4/' "$dir/etc/quota-proxy/config.json"
+            grep -q '"max_attempts": 4' "$dir/etc/quota-proxy/config.json" || return 1
+            ;;
+    esac
+    dpkg-deb --root-owner-group -Znone --build "$dir" "$root/root/$1.deb" >/dev/null
+}
+if make_variant legacy 0.1.0-1 && make_variant next "$tested_version+next1"; then
+    pass "packages for the upgrade tests: 0.1.0-1 (key written into config.json) and $tested_version+next1 (config.json changed)"
+else
+    fail "cannot repack $deb for the upgrade tests"
+fi
+wrong_key_refused() { [ "$(chat "qp-$(printf '%048d' 0)")" = 401 ]; }
+pids() { for u in "${units[@]}"; do prop "$u" MainPID; done | tr '\n' ' '; }
+
+# legacy_install: purge, install 0.1.0-1, read its key from config.json into $client_key.
+legacy_install() {
+    in_ct dpkg --purge quota-proxy >/dev/null 2>&1
+    local out
+    if ! out=$(in_ct dpkg -i /root/legacy.deb < /dev/null 2>&1) || ! wait_for 30 all_state active; then
+        fail "install 0.1.0-1" "$out $(states)"; return 1
+    fi
+    add_accounts
+    client_key=$(in_ct sed -n 's/.*"client_api_keys": *\["\(qp-[0-9a-f]\{48\}\)"\].*/\1/p' /etc/quota-proxy/config.json)
+    if [ -n "$client_key" ] && ! in_ct test -e /etc/quota-proxy/client-keys && ((sim_ok)) && wait_for 30 chat_ok; then
+        return 0
+    fi
+    fail "0.1.0-1 installed: key in config.json, chat with it" "key=${client_key:+set} status $(chat "$client_key")"
+    return 1
+}
+# after_upgrade WHAT CONFIG: the upgrade left the services running with the same client key;
+# CONFIG is what config.json must be now: kept (0.1.0-1's, holding the key) or new.
+after_upgrade() {
+    local what=$1 config=$2 problems=""
+    wait_for 60 all_running || problems+="units: $(states); "
+    [ "$(in_ct dpkg-query -W -f='${Version} ${db:Status-Abbrev}' quota-proxy)" = "$tested_version ii " ] \
+        || problems+="package state: $(in_ct dpkg-query -W -f='${Version} ${db:Status-Abbrev}' quota-proxy); "
+    [ "$(generated_key)" = "$client_key" ] || problems+="client-keys does not hold the 0.1.0-1 key; "
+    [ "$(in_ct stat -c '%a %U:%G' /etc/quota-proxy/client-keys 2>&1)" = "640 root:quota-proxy" ] \
+        || problems+="client-keys: $(in_ct stat -c '%a %U:%G' /etc/quota-proxy/client-keys 2>&1); "
+    case $config in
+        kept) in_ct grep -q "\"$client_key\"" /etc/quota-proxy/config.json || problems+="config.json lost the key; " ;;
+        new) conffile_unchanged && in_ct test -f /etc/quota-proxy/config.json.dpkg-old \
+            || problems+="config.json is not the new one (or no .dpkg-old); " ;;
+    esac
+    ((sim_ok)) && wait_for 30 chat_ok || problems+="chat with the key: $(chat "$client_key"); "
+    wrong_key_refused || problems+="a wrong key is not refused; "
+    if [ -z "$problems" ]; then
+        pass "upgrade 0.1.0-1 -> $tested_version, $what: the same client key works (config.json $config), a wrong one gets 401"
+    else
+        fail "upgrade 0.1.0-1 -> $tested_version, $what" "$problems"
+    fi
+}
+
+# 1. dpkg's default options without a terminal: dpkg stops at the conffile prompt (the package
+#    stays unpacked, not configured); the running services keep serving the key. The operator
+#    then answers the prompt with Enter (the default: keep the installed config.json).
+if legacy_install; then
+    out=$(in_ct dpkg -i /root/quota-proxy.deb < /dev/null 2>&1); rc=$?
+    if ((rc != 0)) && printf '%s' "$out" | grep -q 'conffile prompt'; then
+        if ((sim_ok)) && wait_for 20 chat_ok; then
+            pass "dpkg -i without a terminal stops at the conffile prompt; the services keep serving the key meanwhile"
+        else
+            fail "key while dpkg waits at the conffile prompt" "status $(chat "$client_key")"
+        fi
+        out=$(in_ct sh -c "printf '\n' | dpkg --configure -a" 2>&1) || fail "dpkg --configure -a (Enter at the prompt)" "$out"
+    elif ((rc != 0)); then
+        fail "dpkg -i over 0.1.0-1 (default options)" "$out"
+    fi
+    after_upgrade "dpkg default options, Enter at the conffile prompt (keep)" kept
+fi
+
+# 2. What unattended upgrades do: apt-get with --force-confdef --force-confold.
+if legacy_install; then
+    out=$(in_ct env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef \
+        -o Dpkg::Options::=--force-confold /root/quota-proxy.deb < /dev/null 2>&1) || fail "apt-get install (confdef, confold)" "$out"
+    after_upgrade "apt-get install -o Dpkg::Options::=--force-confdef,--force-confold" kept
+fi
+
+# 3. --force-confold.
+if legacy_install; then
+    out=$(in_ct dpkg --force-confold -i /root/quota-proxy.deb < /dev/null 2>&1) || fail "dpkg --force-confold -i" "$out"
+    after_upgrade "dpkg --force-confold" kept
+fi
+
+# 4. --force-confnew: config.json is replaced by the new one; the key comes from client-keys.
+if legacy_install; then
+    out=$(in_ct dpkg --force-confnew -i /root/quota-proxy.deb < /dev/null 2>&1) || fail "dpkg --force-confnew -i" "$out"
+    after_upgrade "dpkg --force-confnew" new
+
+    # 5. From there, the next version with a changed config.json: the conffile is unmodified, so
+    #    dpkg takes the new one without asking; client-keys is left alone.
+    pids_before=$(pids)
+    out=$(in_ct dpkg -i /root/next.deb < /dev/null 2>&1); rc=$?
+    if ((rc == 0)) && wait_for 60 all_running && [ "$(pids)" != "$pids_before" ] \
+        && in_ct grep -q '"max_attempts": 4' /etc/quota-proxy/config.json && conffile_unchanged \
+        && [ "$(generated_key)" = "$client_key" ] && ((sim_ok)) && wait_for 30 chat_ok && wrong_key_refused; then
+        pass "upgrade $tested_version -> $tested_version+next1 (config.json changed), no prompt: new config.json, the same client key works"
+    else
+        fail "upgrade to $tested_version+next1 (rc=$rc)" "$out
+$(states) key kept: $([ "$(generated_key)" = "$client_key" ] && echo yes || echo no); status $(chat "$client_key")"
+    fi
+fi
+in_ct dpkg --purge quota-proxy >/dev/null 2>&1
 
 finish

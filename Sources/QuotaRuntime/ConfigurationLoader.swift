@@ -6,6 +6,7 @@ import QuotaState
 ///
 /// The file is `--config`, else `$QUOTA_PROXY_CONFIG`, else `/etc/quota-proxy/config.json`. When the
 /// default file does not exist every key takes its default; a file named explicitly must exist.
+/// When the configuration names a `client_api_keys_file`, its keys join `client_api_keys`.
 public struct ConfigurationLoader: Sendable, CustomStringConvertible {
     public static let defaultPath = "/etc/quota-proxy/config.json"
 
@@ -49,9 +50,9 @@ public struct ConfigurationLoader: Sendable, CustomStringConvertible {
                 throw ConfigurationError(
                     file: path, problems: [ConfigurationProblem(key: "(file)", message: "does not exist")])
             }
-            return try parser.parse(data: nil, file: nil)
+            return try withKeyFile(parser.parse(data: nil, file: nil), file: nil)
         }
-        return try parser.parse(data: contents.bytes, file: path)
+        return try withKeyFile(parser.parse(data: contents.bytes, file: path), file: path)
     }
 
     /// The problem without the path (``ConfigurationError`` names the file already).
@@ -62,5 +63,56 @@ public struct ConfigurationLoader: Sendable, CustomStringConvertible {
         case .unreadable(_, let code): "cannot be read: \(StateFileError.message(code))"
         default: error.description
         }
+    }
+
+    /// The configuration with the keys of its `client_api_keys_file` added. The file must be a
+    /// regular file of at most ``ClientKeyFile/maxBytes``; problems name it, never a key.
+    private func withKeyFile(
+        _ configuration: QuotaProxyConfiguration, file: String?
+    ) throws(ConfigurationError) -> QuotaProxyConfiguration {
+        guard let keyFile = configuration.clientAPIKeysFile else { return configuration }
+        var configuration = configuration
+        let problems: [ConfigurationProblem]
+        do {
+            let keys = try ClientKeyFile.parse(Self.readKeyFile(keyFile), file: keyFile)
+            problems = configuration.addClientKeys(keys, fromFile: keyFile)
+        } catch {
+            problems = error.problems
+        }
+        guard problems.isEmpty else {
+            let source = environment[ConfigurationParser.environmentVariable(for: "client_api_keys_file")] == nil
+                ? nil : ConfigurationParser.environmentVariable(for: "client_api_keys_file")
+            throw ConfigurationError(
+                file: file,
+                problems: problems.map { problem in
+                    var problem = problem
+                    problem.environmentVariable = source
+                    return problem
+                })
+        }
+        return configuration
+    }
+
+    /// The bytes of a key file: a regular file (a FIFO or device is refused, never waited on) of at
+    /// most ``ClientKeyFile/maxBytes``, read like every state file.
+    static func readKeyFile(_ path: String) throws(ConfigurationError) -> [UInt8] {
+        func failure(_ message: String) -> ConfigurationError {
+            ConfigurationError(
+                file: nil, problems: [ConfigurationProblem(key: "client_api_keys_file", message: "\(path) \(message)")])
+        }
+        let contents: StateFileReader.Contents?
+        do {
+            contents = try StateFileReader.read(path: path, limit: ClientKeyFile.maxBytes, policy: .followingLinks)
+        } catch {
+            var message = reason(error)
+            if case .unreadable(_, let code) = error, code == EACCES {
+                message += " (the services run as user quota-proxy: make it readable by group quota-proxy, e.g. root:quota-proxy mode 0640)"
+            }
+            throw failure(message)
+        }
+        guard let contents else {
+            throw failure("does not exist; create it with one client key per line, or set client_api_keys_file to null")
+        }
+        return Array(contents.bytes)
     }
 }

@@ -16,7 +16,7 @@ public struct ConfigurationParser: Sendable {
     static let schema: [(key: String, kind: Kind)] = [
         ("listen", .section), ("listen.host", .string), ("listen.port", .int), ("listen.threads", .int), ("listen.idle_timeout_seconds", .int),
         ("listen.header_timeout_seconds", .int), ("listen.max_connections", .int),
-        ("client_api_keys", .stringList),
+        ("client_api_keys", .stringList), ("client_api_keys_file", .optionalString),
         ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
         ("routing.disable_fallback", .bool), ("routing.translation", .bool), ("routing.max_reset_hint_seconds", .int),
         ("routing.upstream_head_timeout_seconds", .int), ("routing.upstream_idle_timeout_seconds", .int),
@@ -90,6 +90,7 @@ public struct ConfigurationParser: Sendable {
         reader.read("listen.header_timeout_seconds", into: &config.listen.headerTimeoutSeconds)
         reader.read("listen.max_connections", into: &config.listen.maxConnections)
         reader.read("client_api_keys", into: &config.clientAPIKeys)
+        reader.readOptional("client_api_keys_file", into: &config.clientAPIKeysFile)
         if let strategy = reader.string("routing.strategy") {
             if let value = QuotaProxyConfiguration.RoutingStrategy(rawValue: strategy) {
                 config.routing.strategy = value

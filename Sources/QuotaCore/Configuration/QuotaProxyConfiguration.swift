@@ -100,6 +100,11 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
 
     public var listen = Listen()
     public var clientAPIKeys: [String] = ["change-me"]
+    /// An absolute path to a file of further client keys, one per line (`client_api_keys_file`).
+    /// The package points it at `/etc/quota-proxy/client-keys`, which its postinst creates once, so
+    /// the generated key lives outside the conffile. ``ConfigurationParser`` only records the path;
+    /// the loader reads the file and adds its keys with ``addClientKeys(_:fromFile:)``.
+    public var clientAPIKeysFile: String? = nil
     public var routing = Routing()
     public var quotaProtection = QuotaProtection()
     public var scheduledWarmup = ScheduledWarmup()
@@ -163,7 +168,11 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
                 "must be between 0 (derived from the open-file limit) and \(Self.maximumMaxConnections), got \(listen.maxConnections)")
         }
         if clientAPIKeys.contains(where: \.isEmpty) { fail("client_api_keys", "contains an empty key") }
-        if clientAPIKeys.isEmpty && !listensOnLoopbackOnly {
+        if let clientAPIKeysFile, !clientAPIKeysFile.hasPrefix("/") {
+            fail("client_api_keys_file", "must be an absolute path or null, got \"\(clientAPIKeysFile)\"")
+        }
+        // With a key file the check waits until its keys are in (addClientKeys(_:fromFile:)).
+        if clientAPIKeys.isEmpty && clientAPIKeysFile == nil && !listensOnLoopbackOnly {
             fail(
                 "client_api_keys",
                 "is empty while listen.host is \(listen.host); add a key or listen on 127.0.0.1 only")
@@ -260,5 +269,22 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
             fail("request_log.max_files", "must be between 1 and 100, got \(requestLog.maxFiles)")
         }
         return problems
+    }
+
+    /// Adds the keys read from `client_api_keys_file` after the file's own (each key once), then
+    /// checks what ``validate()`` left for this moment: a listener beyond loopback needs a key.
+    /// - Returns: the problems, each naming `client_api_keys_file`; never a key.
+    public mutating func addClientKeys(_ keys: [String], fromFile file: String) -> [ConfigurationProblem] {
+        var known = Set(clientAPIKeys)
+        for key in keys where known.insert(key).inserted {
+            clientAPIKeys.append(key)
+        }
+        guard clientAPIKeys.isEmpty && !listensOnLoopbackOnly else { return [] }
+        return [
+            ConfigurationProblem(
+                key: "client_api_keys_file",
+                message: "\(file) holds no key and client_api_keys is empty while listen.host is \(listen.host); "
+                    + "add a key or listen on 127.0.0.1 only")
+        ]
     }
 }
