@@ -59,6 +59,7 @@ public struct Translator: Sendable {
             }
             request = try GeminiRequestDecoder(target: target).decode(inner, stream: parameters.clientStreams ?? false)
         }
+        request.sizeHint = body.count
         let clientStreams = parameters.kind == .generate && request.stream
         let upstreamStreams = parameters.kind == .generate && (clientStreams || parameters.streamUpstream)
         request.stream = upstreamStreams
@@ -76,7 +77,7 @@ public struct Translator: Sendable {
             case (.gemini, .generate):
                 encoded = try GeminiRequestEncoder(source: source, options: options).encode(request, model: parameters.upstreamModel)
             case (.gemini, .countTokens):
-                var writer = JSONWriter(capacity: 1024)
+                var writer = JSONWriter(capacity: body.count + 256)
                 writer.beginObject()
                 writer.key("generateContentRequest")
                 writer.beginObject()
@@ -87,7 +88,7 @@ public struct Translator: Sendable {
                 writer.endObject()
                 encoded = writer.bytes
             case (.geminiCodeAssist, let kind):
-                var writer = JSONWriter(capacity: 1024)
+                var writer = JSONWriter(capacity: body.count + 256)
                 writer.beginObject()
                 if kind == .generate {
                     writer.field("model", parameters.upstreamModel)

@@ -179,7 +179,7 @@ struct AnthropicStreamEncoder: Sendable {
         }
     }
 
-    private mutating func signatureDelta(_ signature: String, into out: inout [UInt8]) {
+    private mutating func signatureDelta(_ signature: JSONText, into out: inout [UInt8]) {
         delta(into: &out) { writer in
             writer.field("type", "signature_delta")
             writer.field("signature", signature)

@@ -13,7 +13,7 @@ struct GeminiRequestEncoder {
     /// The request's members in the order the peers send them for prompt-cache prefix stability
     /// (research notes §2.1: systemInstruction → tools → toolConfig → generationConfig → contents).
     func encode(_ request: ChatRequest, model: String) throws(TranslationError) -> [UInt8] {
-        var writer = JSONWriter(capacity: 1024)
+        var writer = JSONWriter(capacity: request.sizeHint + 256)
         writer.beginObject()
         try writeBody(request, model: model, countTokens: false, into: &writer)
         writer.endObject()
@@ -216,7 +216,7 @@ struct GeminiRequestEncoder {
             writer.beginObject()
             writer.field("error", text)
             writer.endObject()
-        } else if text.utf8.first == UInt8(ascii: "{"), let object = try? JSONParser.parse(text), case .object = object {
+        } else if text.hasPrefix(UInt8(ascii: "{")), let object = try? JSONParser.parse(text.string), case .object = object {
             writer.value(object)
         } else {
             writer.beginObject()
