@@ -45,7 +45,7 @@ public struct Exchange: Sendable {
         if upstreamProtocol == clientProtocol {
             // Code Assist → Gemini: only the envelope goes.
             guard let inner = GeminiResponseDecoder.unwrap(root) else { throw .upstream("the answer is not a JSON object") }
-            return Array(JSON.object(inner).serialized.utf8)
+            return JSON.object(inner).serializedBytes
         }
         let response: ChatResponse
         switch upstreamProtocol {

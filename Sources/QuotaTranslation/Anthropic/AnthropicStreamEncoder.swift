@@ -104,6 +104,7 @@ struct AnthropicStreamEncoder: Sendable {
             finish = reason
             stopSequence = sequence
         case .ping:
+            guard started else { return }  // message_start must come first.
             SSEFrame.write(event: "ping", into: &out) { writer in
                 writer.beginObject()
                 writer.field("type", "ping")

@@ -101,10 +101,6 @@ enum DataURL {
         return (String(mediaType), String(url[url.index(after: comma)...]))
     }
 
-    static func make(mediaType: String, data: String) -> String {
-        "data:" + mediaType + ";base64," + data
-    }
-
     static func isRemote(_ url: String) -> Bool {
         url.hasPrefix("https://") || url.hasPrefix("http://")
     }

@@ -124,9 +124,14 @@ enum JSON: Sendable, Equatable {
 
     /// The value written out as compact JSON.
     var serialized: String {
+        String(decoding: serializedBytes, as: UTF8.self)
+    }
+
+    /// The value written out as compact JSON bytes.
+    var serializedBytes: [UInt8] {
         var writer = JSONWriter()
         writer.value(self)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return writer.bytes
     }
 }
 
