@@ -48,7 +48,7 @@ struct AnthropicRequestEncoder {
         }
         writer.key("messages")
         writer.beginArray()
-        for message in request.messages {
+        for message in ConversationNormalizer.prepare(request.messages, for: .anthropic) {
             try writeMessage(message, into: &writer)
         }
         writer.endArray()

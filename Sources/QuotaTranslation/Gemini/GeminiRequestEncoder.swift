@@ -24,7 +24,8 @@ struct GeminiRequestEncoder {
     func writeBody(_ request: ChatRequest, model: String, countTokens: Bool,
                    into writer: inout JSONWriter) throws(TranslationError) {
         // Research notes §4.1: a request with only a system prompt becomes one user turn.
-        let systemAsUser = request.messages.isEmpty && !request.system.isEmpty
+        let messages = ConversationNormalizer.prepare(request.messages, for: .gemini)
+        let systemAsUser = messages.isEmpty && !request.system.isEmpty
         if !request.system.isEmpty, !systemAsUser {
             writer.key("systemInstruction")
             writer.beginObject()
@@ -108,7 +109,7 @@ struct GeminiRequestEncoder {
         }
         let claudeBacked = model.lowercased().contains("claude")
         var previousCalls: [String] = []
-        for message in request.messages {
+        for message in messages {
             var parts = message.parts
             if message.role == .user, !previousCalls.isEmpty {
                 parts = orderResults(parts, byCalls: previousCalls)

@@ -18,7 +18,7 @@ struct OpenAIRequestEncoder {
             writer.field("content", text)
             writer.endObject()
         }
-        for message in request.messages {
+        for message in ConversationNormalizer.prepare(request.messages, for: .openAI) {
             switch message.role {
             case .user: try writeUser(message, into: &writer)
             case .assistant: writeAssistant(message, into: &writer)
