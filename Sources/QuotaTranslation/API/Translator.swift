@@ -13,10 +13,13 @@
 ///
 /// Everything is synchronous, pure and allocation-light: bytes in, bytes out, no I/O.
 public struct Translator: Sendable {
+    /// The dialect of the client's requests.
     public let client: ClientDialect
+    /// The dialect of the upstream account the requests go to.
     public let upstream: UpstreamDialect
     public let options: TranslationOptions
 
+    /// A translator from `client` to `upstream`; cheap to make (no state), one per exchange is fine.
     public init(client: ClientDialect, upstream: UpstreamDialect, options: TranslationOptions = TranslationOptions()) {
         self.client = client
         self.upstream = upstream
@@ -115,6 +118,13 @@ public struct Translator: Sendable {
     /// ``translateRequest(_:_:)-(UnsafeRawBufferPointer,_)`` for a byte array.
     public func translateRequest(_ body: [UInt8], _ parameters: RequestParameters) throws(TranslationError) -> TranslatedRequest {
         try body.withTranslationBytes { buffer throws(TranslationError) in try translateRequest(buffer, parameters) }
+    }
+
+    /// Translates an upstream error body into the client's dialect (the HTTP status stays); the same
+    /// as ``Exchange/translateError(_:status:)-(UnsafeRawBufferPointer,_)`` for when there is no exchange.
+    public func translateError(_ body: UnsafeRawBufferPointer, status: Int) -> [UInt8] {
+        if upstream.chatProtocol == client.chatProtocol { return Array(body) }
+        return ErrorBodies.encode(ErrorBodies.decode(body, status: status), status: status, for: client.chatProtocol)
     }
 
     /// A request whose client and upstream speak the same protocol: relayed as it is (a Gemini
