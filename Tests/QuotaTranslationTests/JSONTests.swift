@@ -10,10 +10,31 @@ import Testing
     }
 
     @Test func decodesEscapesAndSurrogates() throws {
-        let value = try JSONParser.parse(#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0001""#)
-        #expect(value == .string("a\"b\\c/d\n\té😀\u{01}"))
-        // And writes them back escaped where JSON requires it.
-        #expect(value.serialized == #""a\"b\\c/d\n\té😀\u0001""#)
+        let input = #""a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0001 \ud800x""#
+        let value = try JSONParser.parse(input)
+        #expect(value.stringValue == "a\"b\\c/d\n\té😀\u{01} \u{FFFD}x")
+        #expect(value == .string("a\"b\\c/d\n\té😀\u{01} \u{FFFD}x"))
+        // A parsed string is written back as it came; a Swift string is escaped where JSON requires it.
+        #expect(value.serialized == input)
+        #expect(JSON.string("a\"b\\c/d\n\té😀\u{01}").serialized == #""a\"b\\c/d\n\té😀\u0001""#)
+    }
+
+    @Test func rejectsInvalidUTF8() throws {
+        for bad: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22],
+                             [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22]] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try JSONParser.parse(bad) }
+        }
+        #expect(try JSONParser.parse([0x22, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0x22]).stringValue == "€😀")
+    }
+
+    @Test func textsCompareByContent() throws {
+        let parsed = try JSONParser.parse(#"["caf\u00e9","café","x"]"#)
+        let texts = (parsed.arrayValue ?? []).compactMap { $0.textValue }
+        try #require(texts.count == 3)
+        #expect(texts[0] == texts[1])
+        #expect(texts[1] == JSONText("café"))
+        #expect(texts[2] != texts[1])
+        #expect(texts[0].appending(texts[2], separator: "-").string == "café-x")
     }
 
     @Test func rejectsMalformedInput() {

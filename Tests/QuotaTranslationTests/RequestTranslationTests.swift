@@ -249,6 +249,18 @@ import Testing
         #expect(error.httpStatus == 400)
     }
 
+    @Test func turnsLeftEmptyByTheTargetAreDroppedAndTheirNeighboursMerged() throws {
+        // Unsigned reasoning has no place upstream; the assistant turn holding only that disappears.
+        let body = #"{"model":"m","messages":[{"role":"user","content":"a"},{"role":"assistant","content":null,"reasoning_content":"hmm"},{"role":"user","content":"b"}]}"#
+        let gemini = try #require(translate(body, from: .openAI, to: .gemini, parameters("gemini-2.5-pro")))
+        expectJSON(gemini.body, #"{"contents":[{"role":"user","parts":[{"text":"a"},{"text":"b"}]}]}"#)
+        let anthropic = try #require(translate(body, from: .openAI, to: .anthropic, parameters("claude-sonnet-4-5")))
+        #expect(json(anthropic.body)["messages"] == json(#"[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]"#))
+        let fromAnthropic = #"{"model":"c","max_tokens":5,"messages":[{"role":"user","content":"a"},{"role":"assistant","content":[{"type":"redacted_thinking","data":"EmwKAhgBEgy"}]},{"role":"user","content":"b"}]}"#
+        let openAI = try #require(translate(fromAnthropic, from: .anthropic, to: .openAI, parameters("gpt-4o")))
+        #expect(json(openAI.body)["messages"] == json(#"[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]"#))
+    }
+
     @Test func sameProtocolIsPassedThrough() throws {
         let body = #"{"model":"gpt-4o","n":3,"messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}"#
         let translator = Translator(client: .openAI, upstream: .openAI)

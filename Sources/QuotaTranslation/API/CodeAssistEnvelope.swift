@@ -44,6 +44,6 @@ public enum CodeAssistEnvelope {
             throw .upstream("the answer is not valid JSON (\(error))")
         }
         guard let inner = GeminiResponseDecoder.unwrap(root) else { throw .upstream("the answer is not a JSON object") }
-        return Array(JSON.object(inner).serialized.utf8)
+        return JSON.object(inner).serializedBytes
     }
 }

@@ -1,13 +1,17 @@
 /// One translated exchange: translates the upstream's answer, stream or error body back into the
 /// client's dialect. Made by ``Translator/translateRequest(_:_:)-(UnsafeRawBufferPointer,_)``.
 public struct Exchange: Sendable {
+    /// The dialect the client speaks (and gets its answer in).
     public let client: ClientDialect
+    /// The dialect the upstream was called with.
     public let upstream: UpstreamDialect
+    /// Generation or token counting.
     public let kind: ExchangeKind
     /// Whether the client gets an SSE stream (`text/event-stream`) rather than one JSON body.
     public let clientStreams: Bool
     /// Whether the upstream was asked to stream: then feed its body to ``makeStreamTranslator()``.
     public let upstreamStreams: Bool
+    /// The options the request was translated with.
     public let options: TranslationOptions
     let answer: AnswerContext
 
@@ -45,7 +49,7 @@ public struct Exchange: Sendable {
         if upstreamProtocol == clientProtocol {
             // Code Assist → Gemini: only the envelope goes.
             guard let inner = GeminiResponseDecoder.unwrap(root) else { throw .upstream("the answer is not a JSON object") }
-            return Array(JSON.object(inner).serialized.utf8)
+            return JSON.object(inner).serializedBytes
         }
         let response: ChatResponse
         switch upstreamProtocol {
@@ -92,9 +96,7 @@ public struct Exchange: Sendable {
     /// Translates an upstream error body (any status other than 2xx) into the client's dialect;
     /// the HTTP status stays the upstream's. Never fails: a body that is not JSON becomes the message.
     public func translateError(_ body: UnsafeRawBufferPointer, status: Int) -> [UInt8] {
-        if upstream.chatProtocol == client.chatProtocol { return Array(body) }
-        let error = ErrorBodies.decode(body, status: status)
-        return ErrorBodies.encode(error, status: status, for: client.chatProtocol)
+        Translator(client: client, upstream: upstream, options: options).translateError(body, status: status)
     }
 
     /// ``translateError(_:status:)-(UnsafeRawBufferPointer,_)`` for a byte array.

@@ -15,12 +15,14 @@ public struct TranslationError: Error, Sendable, Equatable, CustomStringConverti
         case eventTooLarge
     }
 
+    /// What went wrong (decides ``httpStatus``).
     public var kind: Kind
     /// The JSON path of the offending field, when there is one.
     public var field: String?
     /// A sentence for the client or the operator.
     public var message: String
 
+    /// An error; `message` should name `field` and say what to do.
     public init(kind: Kind, field: String?, message: String) {
         self.kind = kind
         self.field = field

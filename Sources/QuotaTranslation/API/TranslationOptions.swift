@@ -12,6 +12,7 @@ public struct TranslationOptions: Sendable, Equatable {
     /// one). `nil` picks by model: 4096 for the `claude-3-` models whose ceiling that is
     /// (Haiku 3, Sonnet 3, Opus 3), otherwise 8192.
     public var anthropicDefaultMaxTokens: Int?
+    /// The output-limit field of translated OpenAI requests (default `max_completion_tokens`).
     public var openAIMaxTokensField: OpenAIMaxTokensField
     /// Largest single upstream SSE event (and largest streamed tool-call argument text) a stream
     /// translator holds; beyond it the stream ends with an error event. Default 16 MiB.
@@ -23,6 +24,7 @@ public struct TranslationOptions: Sendable, Equatable {
     /// models served through Code Assist, which reject it.
     public var geminiSignaturePlaceholder: Bool
 
+    /// The documented defaults; every argument overrides one.
     public init(
         anthropicDefaultMaxTokens: Int? = nil,
         openAIMaxTokensField: OpenAIMaxTokensField = .maxCompletionTokens,

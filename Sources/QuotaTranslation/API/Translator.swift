@@ -13,10 +13,13 @@
 ///
 /// Everything is synchronous, pure and allocation-light: bytes in, bytes out, no I/O.
 public struct Translator: Sendable {
+    /// The dialect of the client's requests.
     public let client: ClientDialect
+    /// The dialect of the upstream account the requests go to.
     public let upstream: UpstreamDialect
     public let options: TranslationOptions
 
+    /// A translator from `client` to `upstream`; cheap to make (no state), one per exchange is fine.
     public init(client: ClientDialect, upstream: UpstreamDialect, options: TranslationOptions = TranslationOptions()) {
         self.client = client
         self.upstream = upstream
@@ -59,6 +62,7 @@ public struct Translator: Sendable {
             }
             request = try GeminiRequestDecoder(target: target).decode(inner, stream: parameters.clientStreams ?? false)
         }
+        request.sizeHint = body.count
         let clientStreams = parameters.kind == .generate && request.stream
         let upstreamStreams = parameters.kind == .generate && (clientStreams || parameters.streamUpstream)
         request.stream = upstreamStreams
@@ -76,7 +80,7 @@ public struct Translator: Sendable {
             case (.gemini, .generate):
                 encoded = try GeminiRequestEncoder(source: source, options: options).encode(request, model: parameters.upstreamModel)
             case (.gemini, .countTokens):
-                var writer = JSONWriter(capacity: 1024)
+                var writer = JSONWriter(capacity: body.count + 256)
                 writer.beginObject()
                 writer.key("generateContentRequest")
                 writer.beginObject()
@@ -87,7 +91,7 @@ public struct Translator: Sendable {
                 writer.endObject()
                 encoded = writer.bytes
             case (.geminiCodeAssist, let kind):
-                var writer = JSONWriter(capacity: 1024)
+                var writer = JSONWriter(capacity: body.count + 256)
                 writer.beginObject()
                 if kind == .generate {
                     writer.field("model", parameters.upstreamModel)
@@ -114,6 +118,13 @@ public struct Translator: Sendable {
     /// ``translateRequest(_:_:)-(UnsafeRawBufferPointer,_)`` for a byte array.
     public func translateRequest(_ body: [UInt8], _ parameters: RequestParameters) throws(TranslationError) -> TranslatedRequest {
         try body.withTranslationBytes { buffer throws(TranslationError) in try translateRequest(buffer, parameters) }
+    }
+
+    /// Translates an upstream error body into the client's dialect (the HTTP status stays); the same
+    /// as ``Exchange/translateError(_:status:)-(UnsafeRawBufferPointer,_)`` for when there is no exchange.
+    public func translateError(_ body: UnsafeRawBufferPointer, status: Int) -> [UInt8] {
+        if upstream.chatProtocol == client.chatProtocol { return Array(body) }
+        return ErrorBodies.encode(ErrorBodies.decode(body, status: status), status: status, for: client.chatProtocol)
     }
 
     /// A request whose client and upstream speak the same protocol: relayed as it is (a Gemini

@@ -51,19 +51,19 @@ struct AnthropicRequestDecoder {
         return request
     }
 
-    private func decodeSystem(_ value: JSON) throws(TranslationError) -> [String] {
+    private func decodeSystem(_ value: JSON) throws(TranslationError) -> [JSONText] {
         switch value {
         case .null: return []
         case .string(let text): return text.isEmpty ? [] : [text]
         case .array(let blocks):
-            var texts: [String] = []
+            var texts: [JSONText] = []
             for (index, element) in blocks.enumerated() {
                 let block = try Field.object(element, "system[\(index)]")
                 let type = try Field.string(block["type"] ?? .null, "system[\(index)].type")
                 guard type == "text" else {
                     throw .unsupported("system[\(index)].type", "only text system blocks can be translated, not \"\(type)\"")
                 }
-                let text = try Field.string(block["text"] ?? .null, "system[\(index)].text")
+                let text = try Field.text(block["text"] ?? .null, "system[\(index)].text")
                 if !text.isEmpty { texts.append(text) }
             }
             return texts
@@ -111,7 +111,7 @@ struct AnthropicRequestDecoder {
                               callNames: inout [String: String]) throws(TranslationError) -> [ContentPart] {
         var parts: [ContentPart] = []
         parts.reserveCapacity(blocks.count)
-        var pendingSignature: String?
+        var pendingSignature: JSONText?
         for (index, element) in blocks.enumerated() {
             let blockPath = "\(path)[\(index)]"
             let block = try Field.object(element, blockPath)
@@ -119,7 +119,7 @@ struct AnthropicRequestDecoder {
             var part: ContentPart
             switch type {
             case "text":
-                part = .text(try Field.string(block["text"] ?? .null, "\(blockPath).text"))
+                part = .text(try Field.text(block["text"] ?? .null, "\(blockPath).text"))
             case "image", "document":
                 part = try decodeSource(block, type: type, path: blockPath)
             case "tool_use":
@@ -137,9 +137,9 @@ struct AnthropicRequestDecoder {
             case "tool_result":
                 part = .toolResult(try decodeToolResult(block, path: blockPath, callNames: callNames))
             case "thinking":
-                let text = try Field.string(block["thinking"] ?? .string(""), "\(blockPath).thinking")
+                let text = try Field.text(block["thinking"] ?? .string(""), "\(blockPath).thinking")
                 let signature = try block["signature"].flatMap { value throws(TranslationError) in
-                    try Field.optionalString(value, "\(blockPath).signature")
+                    try Field.optionalText(value, "\(blockPath).signature")
                 }
                 if text.isEmpty, let signature, !signature.isEmpty {
                     pendingSignature = signature
@@ -147,7 +147,7 @@ struct AnthropicRequestDecoder {
                 }
                 part = .thinking(text, signature: signature?.isEmpty == true ? nil : signature)
             case "redacted_thinking":
-                part = .redactedThinking(try Field.string(block["data"] ?? .null, "\(blockPath).data"))
+                part = .redactedThinking(try Field.text(block["data"] ?? .null, "\(blockPath).data"))
             default:
                 throw .unsupported("\(blockPath).type", "\"\(type)\" blocks cannot be translated to \(target.displayName)")
             }
@@ -177,7 +177,7 @@ struct AnthropicRequestDecoder {
         switch sourceType {
         case "base64":
             let mediaType = try Field.string(source["media_type"] ?? .null, "\(path).source.media_type")
-            let data = try Field.string(source["data"] ?? .null, "\(path).source.data")
+            let data = try Field.text(source["data"] ?? .null, "\(path).source.data")
             return .media(Media(mediaType: mediaType, source: .base64(data), filename: title, field: "\(path).source"))
         case "url":
             let url = try Field.string(source["url"] ?? .null, "\(path).source.url")
@@ -185,7 +185,7 @@ struct AnthropicRequestDecoder {
                                 filename: title, field: "\(path).source.url"))
         case "text" where type == "document":
             // A plain-text document is its text.
-            return .text(try Field.string(source["data"] ?? .null, "\(path).source.data"))
+            return .text(try Field.text(source["data"] ?? .null, "\(path).source.data"))
         default:
             throw .unsupported("\(path).source.type", "\(type) sources of type \"\(sourceType)\" cannot be translated to \(target.displayName)")
         }
@@ -206,7 +206,7 @@ struct AnthropicRequestDecoder {
                 let item = try Field.object(element, itemPath)
                 let type = try Field.string(item["type"] ?? .null, "\(itemPath).type")
                 switch type {
-                case "text": result.content.append(.text(try Field.string(item["text"] ?? .null, "\(itemPath).text")))
+                case "text": result.content.append(.text(try Field.text(item["text"] ?? .null, "\(itemPath).text")))
                 case "image", "document": result.content.append(try decodeSource(item, type: type, path: itemPath))
                 default:
                     throw .unsupported("\(itemPath).type", "tool results with \"\(type)\" blocks cannot be translated to \(target.displayName)")
@@ -229,7 +229,7 @@ struct AnthropicRequestDecoder {
             for field in tool.fields {
                 switch field.key {
                 case "name": definition.name = try Field.string(field.value, "tools[\(index)].name")
-                case "description": definition.description = try Field.optionalString(field.value, "tools[\(index)].description")
+                case "description": definition.description = try Field.optionalText(field.value, "tools[\(index)].description")
                 case "input_schema":
                     _ = try Field.object(field.value, "tools[\(index)].input_schema")
                     definition.parameters = field.value

@@ -13,7 +13,7 @@ struct AnthropicRequestEncoder {
             throw .unsupported(SourceField.responseFormat.name(in: source),
                                "Anthropic Messages has no JSON mode; remove it and ask for JSON in the prompt")
         }
-        var writer = JSONWriter(capacity: 1024)
+        var writer = JSONWriter(capacity: request.sizeHint + 256)
         writer.beginObject()
         writer.field("model", model)
 
@@ -48,7 +48,7 @@ struct AnthropicRequestEncoder {
         }
         writer.key("messages")
         writer.beginArray()
-        for message in request.messages {
+        for message in ConversationNormalizer.prepare(request.messages, for: .anthropic) {
             try writeMessage(message, into: &writer)
         }
         writer.endArray()
@@ -132,7 +132,7 @@ struct AnthropicRequestEncoder {
         }
         // A signature an OpenAI client carried in a tool call id belongs to the turn's reasoning
         // (docs: "Reasoning and signatures").
-        var carriedSignature = parts.lazy.compactMap { part -> String? in
+        var carriedSignature = parts.lazy.compactMap { part -> JSONText? in
             if case .toolCall(let call) = part { return call.signature }
             return nil
         }.first

@@ -9,23 +9,23 @@ enum AnthropicResponseDecoder {
         response.stopSequence = object["stop_sequence"]?.stringValue
         if case .object(let usage)? = object["usage"] { response.usage = Self.usage(usage) }
         guard case .array(let blocks)? = object["content"] else { throw .upstream("the answer has no content array") }
-        var pendingSignature: String?
+        var pendingSignature: JSONText?
         for element in blocks {
             guard case .object(let block) = element else { continue }
             var part: ContentPart
             switch block["type"]?.stringValue {
             case "text":
-                part = .text(block["text"]?.stringValue ?? "")
+                part = .text(block["text"]?.textValue ?? "")
             case "thinking":
-                let text = block["thinking"]?.stringValue ?? ""
-                let signature = block["signature"]?.stringValue
+                let text = block["thinking"]?.textValue ?? ""
+                let signature = block["signature"]?.textValue
                 if text.isEmpty, let signature, !signature.isEmpty {
                     pendingSignature = signature  // Signature of the next block (docs: "Reasoning and signatures").
                     continue
                 }
                 part = .thinking(text, signature: signature?.isEmpty == true ? nil : signature)
             case "redacted_thinking":
-                part = .redactedThinking(block["data"]?.stringValue ?? "")
+                part = .redactedThinking(block["data"]?.textValue ?? "")
             case "tool_use":
                 var input = block["input"] ?? .object(JSONObject())
                 if case .string(let text) = input { input = ToolArguments.parse(text) }

@@ -64,7 +64,7 @@ enum AnthropicResponseEncoder {
         return id.hasPrefix("msg_") ? id : "msg_" + id
     }
 
-    static func writeSignatureCarrier(_ signature: String, into writer: inout JSONWriter) {
+    static func writeSignatureCarrier(_ signature: JSONText, into writer: inout JSONWriter) {
         writer.beginObject()
         writer.field("type", "thinking")
         writer.field("thinking", "")

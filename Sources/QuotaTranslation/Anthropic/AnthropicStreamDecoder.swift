@@ -38,9 +38,9 @@ struct AnthropicStreamDecoder: Sendable {
             switch content["type"]?.stringValue {
             case "text":
                 block = .text
-                if let text = content["text"]?.stringValue, !text.isEmpty { events.append(.text(text)) }
+                if let text = content["text"]?.textValue, !text.isEmpty { events.append(.text(text)) }
             case "thinking":
-                let text = content["thinking"]?.stringValue ?? ""
+                let text = content["thinking"]?.textValue ?? ""
                 block = .thinking(hasText: !text.isEmpty)
                 if !text.isEmpty { events.append(.thinking(text)) }
             case "tool_use":
@@ -50,11 +50,11 @@ struct AnthropicStreamDecoder: Sendable {
                 events.append(.toolCallStart(index: index, id: content["id"]?.stringValue ?? "",
                                              name: content["name"]?.stringValue ?? ""))
                 if case .object(let input)? = content["input"], !input.isEmpty {
-                    events.append(.toolCallArguments(index: index, fragment: JSON.object(input).serialized))
+                    events.append(.toolCallArguments(index: index, fragment: JSONText(JSON.object(input).serialized)))
                 }
             case "redacted_thinking":
                 block = .other
-                events.append(.redactedThinking(content["data"]?.stringValue ?? ""))
+                events.append(.redactedThinking(content["data"]?.textValue ?? ""))
             default:
                 block = .other
             }
@@ -62,19 +62,19 @@ struct AnthropicStreamDecoder: Sendable {
             guard case .object(let delta)? = object["delta"] else { return }
             switch (delta["type"]?.stringValue, block) {
             case ("text_delta", _):
-                if let text = delta["text"]?.stringValue, !text.isEmpty { events.append(.text(text)) }
+                if let text = delta["text"]?.textValue, !text.isEmpty { events.append(.text(text)) }
             case ("thinking_delta", _):
-                if let text = delta["thinking"]?.stringValue, !text.isEmpty {
+                if let text = delta["thinking"]?.textValue, !text.isEmpty {
                     block = .thinking(hasText: true)
                     events.append(.thinking(text))
                 }
             case ("signature_delta", .thinking(let hasText)):
-                guard let signature = delta["signature"]?.stringValue, !signature.isEmpty else { return }
+                guard let signature = delta["signature"]?.textValue, !signature.isEmpty else { return }
                 // A signature on a thinking block without text belongs to the next block
                 // (docs: "Reasoning and signatures").
                 events.append(hasText ? .thinkingSignature(signature) : .partSignature(signature))
             case ("input_json_delta", .toolUse(let index)):
-                if let fragment = delta["partial_json"]?.stringValue, !fragment.isEmpty {
+                if let fragment = delta["partial_json"]?.textValue, !fragment.isEmpty {
                     events.append(.toolCallArguments(index: index, fragment: fragment))
                 }
             default:

@@ -104,6 +104,7 @@ struct AnthropicStreamEncoder: Sendable {
             finish = reason
             stopSequence = sequence
         case .ping:
+            guard started else { return }  // message_start must come first.
             SSEFrame.write(event: "ping", into: &out) { writer in
                 writer.beginObject()
                 writer.field("type", "ping")
@@ -179,7 +180,7 @@ struct AnthropicStreamEncoder: Sendable {
         }
     }
 
-    private mutating func signatureDelta(_ signature: String, into out: inout [UInt8]) {
+    private mutating func signatureDelta(_ signature: JSONText, into out: inout [UInt8]) {
         delta(into: &out) { writer in
             writer.field("type", "signature_delta")
             writer.field("signature", signature)

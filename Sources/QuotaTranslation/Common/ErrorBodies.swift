@@ -41,14 +41,14 @@ enum ErrorBodies {
                 }
                 var code: String?
                 switch error["code"] {
-                case .string(let text)?: code = text
+                case .string(let text)?: code = text.string
                 case .number(let text)?: code = text
                 default: code = nil
                 }
                 return UpstreamError(message: message, status: status, type: error["type"]?.stringValue, code: code,
                                      param: error["param"]?.stringValue, source: .openAI)
             case .string(let message)?:
-                return UpstreamError(message: message, status: status)
+                return UpstreamError(message: message.string, status: status)
             default:
                 if let message = object["message"]?.stringValue {
                     return UpstreamError(message: message, status: status)

@@ -13,13 +13,29 @@ enum Field {
         return array
     }
 
+    /// A string's characters (for names, ids, types: short strings).
     static func string(_ value: JSON, _ path: @autoclosure () -> String) throws(TranslationError) -> String {
         guard case .string(let string) = value else { throw .type(path(), expected: "a string", got: value) }
-        return string
+        return string.string
     }
 
     /// A string, or `nil` for JSON null.
     static func optionalString(_ value: JSON, _ path: @autoclosure () -> String) throws(TranslationError) -> String? {
+        switch value {
+        case .null: return nil
+        case .string(let string): return string.string
+        default: throw .type(path(), expected: "a string", got: value)
+        }
+    }
+
+    /// A string as it is, not decoded (for texts that are passed on).
+    static func text(_ value: JSON, _ path: @autoclosure () -> String) throws(TranslationError) -> JSONText {
+        guard case .string(let string) = value else { throw .type(path(), expected: "a string", got: value) }
+        return string
+    }
+
+    /// A text, or `nil` for JSON null.
+    static func optionalText(_ value: JSON, _ path: @autoclosure () -> String) throws(TranslationError) -> JSONText? {
         switch value {
         case .null: return nil
         case .string(let string): return string
@@ -52,7 +68,7 @@ enum Field {
     static func strings(_ value: JSON, _ path: @autoclosure () -> String) throws(TranslationError) -> [String]? {
         switch value {
         case .null: return nil
-        case .string(let string): return [string]
+        case .string(let string): return [string.string]
         case .array(let elements):
             var result: [String] = []
             result.reserveCapacity(elements.count)
@@ -60,7 +76,7 @@ enum Field {
                 guard case .string(let string) = element else {
                     throw .type("\(path())[\(index)]", expected: "a string", got: element)
                 }
-                result.append(string)
+                result.append(string.string)
             }
             return result
         default: throw .type(path(), expected: "a string or an array of strings", got: value)
@@ -83,10 +99,6 @@ enum DataURL {
         if let semicolon = mediaType.firstIndex(of: ";") { mediaType = mediaType[..<semicolon] }
         guard !mediaType.isEmpty else { return nil }
         return (String(mediaType), String(url[url.index(after: comma)...]))
-    }
-
-    static func make(mediaType: String, data: String) -> String {
-        "data:" + mediaType + ";base64," + data
     }
 
     static func isRemote(_ url: String) -> Bool {

@@ -12,9 +12,9 @@ enum ToolCallID {
     /// server-side cache, which a pure translator cannot.)
     static let signatureMarker = "~sig~"
 
-    static func joining(_ id: String, signature: String?) -> String {
+    static func joining(_ id: String, signature: JSONText?) -> String {
         guard let signature, !signature.isEmpty else { return id }
-        return id + signatureMarker + signature
+        return id + signatureMarker + signature.string
     }
 
     /// The plain id and the carried signature, if any.

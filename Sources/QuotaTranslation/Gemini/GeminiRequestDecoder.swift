@@ -30,19 +30,19 @@ struct GeminiRequestDecoder {
         return request
     }
 
-    private func decodeSystem(_ value: JSON) throws(TranslationError) -> [String] {
+    private func decodeSystem(_ value: JSON) throws(TranslationError) -> [JSONText] {
         switch value {
         case .null: return []
         case .string(let text): return text.isEmpty ? [] : [text]
         default:
             let content = try Field.object(value, "systemInstruction")
-            var texts: [String] = []
+            var texts: [JSONText] = []
             for (index, element) in try Field.array(content["parts"] ?? .array([]), "systemInstruction.parts").enumerated() {
                 let part = try Field.object(element, "systemInstruction.parts[\(index)]")
                 guard let text = part["text"] else {
                     throw .unsupported("systemInstruction.parts[\(index)]", "only text parts can be translated in a system instruction")
                 }
-                let string = try Field.string(text, "systemInstruction.parts[\(index)].text")
+                let string = try Field.text(text, "systemInstruction.parts[\(index)].text")
                 if !string.isEmpty { texts.append(string) }
             }
             return texts
@@ -120,21 +120,21 @@ struct GeminiRequestDecoder {
 
     private func decodePart(_ part: JSONObject, path: String) throws(TranslationError) -> ContentPart? {
         var thought = false
-        var signature: String?
+        var signature: JSONText?
         var result: ContentPart?
         for field in part.fields {
             let value = field.value
             switch GeminiKey.camel(field.key) {
             case "text":
-                result = .text(try Field.string(value, "\(path).text"))
+                result = .text(try Field.text(value, "\(path).text"))
             case "thought":
                 thought = value.isNull ? false : try Field.bool(value, "\(path).thought")
             case "thoughtSignature":
-                signature = try Field.optionalString(value, "\(path).thoughtSignature")
+                signature = try Field.optionalText(value, "\(path).thoughtSignature")
             case "inlineData":
                 let blob = try Field.object(value, "\(path).inlineData")
                 let mimeType = try Field.string(blob[GeminiKey.pick(blob, "mimeType", "mime_type")] ?? .null, "\(path).inlineData.mimeType")
-                let data = try Field.string(blob["data"] ?? .null, "\(path).inlineData.data")
+                let data = try Field.text(blob["data"] ?? .null, "\(path).inlineData.data")
                 result = .media(Media(mediaType: mimeType, source: .base64(data), field: "\(path).inlineData"))
             case "fileData":
                 let file = try Field.object(value, "\(path).fileData")
@@ -169,8 +169,7 @@ struct GeminiRequestDecoder {
             call.signature = signature
             return .toolCall(call)
         case let other?:
-            if let signature { return other == .text("") ? .text("", signature: signature) : other }
-            return other
+            return other  // A signature on inline data has no place in the other dialects.
         case nil:
             if let signature { return thought ? .thinking("", signature: signature) : .text("", signature: signature) }
             return nil
@@ -190,7 +189,7 @@ struct GeminiRequestDecoder {
             result.content = [.text(text)]
             result.isError = only.key == "error"
         } else if !body.isEmpty {
-            result.content = [.text(JSON.object(body).serialized)]
+            result.content = [.text(JSONText(JSON.object(body).serialized))]
         }
         if let parts = response["parts"] {
             for (index, element) in try Field.array(parts, "\(path).parts").enumerated() {
@@ -221,7 +220,7 @@ struct GeminiRequestDecoder {
                     for member in declaration.fields {
                         switch GeminiKey.camel(member.key) {
                         case "name": definition.name = try Field.string(member.value, "\(path).name")
-                        case "description": definition.description = try Field.optionalString(member.value, "\(path).description")
+                        case "description": definition.description = try Field.optionalText(member.value, "\(path).description")
                         case "parameters", "parametersJsonSchema":
                             if !member.value.isNull {
                                 _ = try Field.object(member.value, "\(path).\(member.key)")

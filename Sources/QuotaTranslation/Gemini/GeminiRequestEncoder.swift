@@ -13,7 +13,7 @@ struct GeminiRequestEncoder {
     /// The request's members in the order the peers send them for prompt-cache prefix stability
     /// (research notes §2.1: systemInstruction → tools → toolConfig → generationConfig → contents).
     func encode(_ request: ChatRequest, model: String) throws(TranslationError) -> [UInt8] {
-        var writer = JSONWriter(capacity: 1024)
+        var writer = JSONWriter(capacity: request.sizeHint + 256)
         writer.beginObject()
         try writeBody(request, model: model, countTokens: false, into: &writer)
         writer.endObject()
@@ -24,7 +24,8 @@ struct GeminiRequestEncoder {
     func writeBody(_ request: ChatRequest, model: String, countTokens: Bool,
                    into writer: inout JSONWriter) throws(TranslationError) {
         // Research notes §4.1: a request with only a system prompt becomes one user turn.
-        let systemAsUser = request.messages.isEmpty && !request.system.isEmpty
+        let messages = ConversationNormalizer.prepare(request.messages, for: .gemini)
+        let systemAsUser = messages.isEmpty && !request.system.isEmpty
         if !request.system.isEmpty, !systemAsUser {
             writer.key("systemInstruction")
             writer.beginObject()
@@ -108,7 +109,7 @@ struct GeminiRequestEncoder {
         }
         let claudeBacked = model.lowercased().contains("claude")
         var previousCalls: [String] = []
-        for message in request.messages {
+        for message in messages {
             var parts = message.parts
             if message.role == .user, !previousCalls.isEmpty {
                 parts = orderResults(parts, byCalls: previousCalls)
@@ -216,7 +217,7 @@ struct GeminiRequestEncoder {
             writer.beginObject()
             writer.field("error", text)
             writer.endObject()
-        } else if text.utf8.first == UInt8(ascii: "{"), let object = try? JSONParser.parse(text), case .object = object {
+        } else if text.hasPrefix(UInt8(ascii: "{")), let object = try? JSONParser.parse(text.string), case .object = object {
             writer.value(object)
         } else {
             writer.beginObject()

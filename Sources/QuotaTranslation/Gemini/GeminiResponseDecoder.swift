@@ -48,7 +48,7 @@ enum GeminiResponseDecoder {
     /// One answer part. Research notes §3.3: signatures may sit on a thought, on a text or
     /// `functionCall` part, or alone on an empty part; snake_case spellings occur too.
     static func decodePart(_ part: JSONObject, seed: String, ordinal: inout Int) -> ContentPart? {
-        let signature = (part["thoughtSignature"] ?? part["thought_signature"])?.stringValue
+        let signature = (part["thoughtSignature"] ?? part["thought_signature"])?.textValue
         if case .object(let call)? = part["functionCall"] ?? part["function_call"] {
             let name = call["name"]?.stringValue ?? ""
             var id = call["id"]?.stringValue ?? ""
@@ -60,9 +60,9 @@ enum GeminiResponseDecoder {
         }
         if case .object(let blob)? = part["inlineData"] ?? part["inline_data"] {
             let mimeType = (blob["mimeType"] ?? blob["mime_type"])?.stringValue
-            return .media(Media(mediaType: mimeType, source: .base64(blob["data"]?.stringValue ?? ""), field: "inlineData"))
+            return .media(Media(mediaType: mimeType, source: .base64(blob["data"]?.textValue ?? ""), field: "inlineData"))
         }
-        let text = part["text"]?.stringValue ?? ""
+        let text = part["text"]?.textValue ?? ""
         if part["thought"]?.boolValue == true {
             if text.isEmpty, signature == nil { return nil }
             return .thinking(text, signature: signature)

@@ -55,7 +55,7 @@ enum GeminiSchema {
             return .object(JSONObject([JSONField(key: "type", value: .string("string"))]))
         }
         // Inline a local reference, keeping sibling keys (a sibling description wins).
-        if case .string(let reference)? = object["$ref"] {
+        if let reference = object["$ref"]?.stringValue {
             object.removeValue(forKey: "$ref")
             let name = reference.split(separator: "/").last.map(String.init) ?? reference
             let isLocal = reference.hasPrefix("#/$defs/") || reference.hasPrefix("#/definitions/")
@@ -71,7 +71,7 @@ enum GeminiSchema {
             }
             var fallback = JSONObject([JSONField(key: "type", value: .string("object"))])
             let existing = object["description"]?.stringValue
-            fallback["description"] = .string(joined(existing, "(a \(name) value; its schema is recursive or not inlined)"))
+            fallback["description"] = .string(JSONText(joined(existing, "(a \(name) value; its schema is recursive or not inlined)")))
             return .object(fallback)
         }
         if depth > maxDepth * 2 {
@@ -118,7 +118,7 @@ enum GeminiSchema {
             let names = types.compactMap(\.stringValue)
             if names.contains("null") { object["nullable"] = .bool(true) }
             let nonNull = names.filter { $0 != "null" }
-            object["type"] = .string(nonNull.first ?? "string")
+            object["type"] = .string(JSONText(nonNull.first ?? "string"))
             if nonNull.count > 1 { alternatives.append(contentsOf: nonNull) }
         }
 
@@ -128,7 +128,7 @@ enum GeminiSchema {
         if case .array(let values)? = object["enum"] {
             object["enum"] = .array(values.map { value in
                 if case .string = value { return value }
-                return .string(value.serialized)
+                return .string(JSONText(value.serialized))
             })
             object["type"] = .string("string")
         }
@@ -161,7 +161,7 @@ enum GeminiSchema {
                 result.fields.append(JSONField(
                     key: "items", value: cleanNode(items, definitions: definitions, resolving: &resolving, depth: depth + 1)))
             case "type":
-                if let type = field.value.stringValue {
+                if case .string(let type) = field.value {
                     result.fields.append(JSONField(key: "type", value: .string(type)))
                 }
             default:
@@ -170,7 +170,7 @@ enum GeminiSchema {
         }
         if !hints.isEmpty {
             let existing = result["description"]?.stringValue
-            result["description"] = .string(joined(existing, "(" + hints.joined(separator: "; ") + ")"))
+            result["description"] = .string(JSONText(joined(existing, "(" + hints.joined(separator: "; ") + ")")))
         }
         if result["type"] == nil {
             if result["properties"] != nil {
@@ -232,7 +232,7 @@ enum GeminiSchema {
             switch field.key {
             case "type":
                 if case .string(let type) = field.value {
-                    result.fields.append(JSONField(key: "type", value: .string(type.lowercased())))
+                    result.fields.append(JSONField(key: "type", value: .string(JSONText(type.string.lowercased()))))
                 } else {
                     result.fields.append(field)
                 }

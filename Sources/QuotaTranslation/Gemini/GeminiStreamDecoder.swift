@@ -69,7 +69,7 @@ struct GeminiStreamDecoder: Sendable {
             if let signature = call.signature { events.append(.partSignature(signature)) }
             let index = callOrdinal - 1
             events.append(.toolCallStart(index: index, id: call.id, name: call.name))
-            events.append(.toolCallArguments(index: index, fragment: call.arguments.serialized))
+            events.append(.toolCallArguments(index: index, fragment: JSONText(call.arguments.serialized)))
             events.append(.toolCallEnd(index: index))
         case .media(let media):
             events.append(.media(media))

@@ -8,7 +8,7 @@ struct GeminiStreamEncoder: Sendable {
         var id: String
         var name: String
         var arguments: String
-        var signature: String?
+        var signature: JSONText?
     }
 
     private let context: AnswerContext
@@ -18,7 +18,7 @@ struct GeminiStreamEncoder: Sendable {
     private var pending: [Int: PendingCall] = [:]
     private var pendingOrder: [Int] = []
     private var pendingBytes = 0
-    private var partSignature: String?
+    private var partSignature: JSONText?
     private var finish: FinishReason?
     private var hadToolCalls = false
     private var usage = Usage()
@@ -71,13 +71,13 @@ struct GeminiStreamEncoder: Sendable {
             pendingOrder.append(index)
         case .toolCallArguments(let index, let fragment):
             guard pending[index] != nil else { return }
-            pendingBytes += fragment.utf8.count
+            pendingBytes += fragment.encodedCount
             guard pendingBytes <= maxArgumentBytes else {
                 fail(UpstreamError(message: "a streamed tool call's arguments exceed \(maxArgumentBytes) bytes", status: 502),
                      into: &out)
                 return
             }
-            pending[index]!.arguments += fragment
+            pending[index]!.arguments += fragment.string
         case .toolCallEnd(let index):
             flushCall(index, into: &out)
         case .usage(let newer):
@@ -116,7 +116,7 @@ struct GeminiStreamEncoder: Sendable {
         }
     }
 
-    private mutating func takePartSignature() -> String? {
+    private mutating func takePartSignature() -> JSONText? {
         defer { partSignature = nil }
         return partSignature
     }

@@ -10,9 +10,15 @@ enum JSON: Sendable, Equatable {
     case bool(Bool)
     /// A number, as its literal text (already validated against the JSON grammar).
     case number(String)
-    case string(String)
+    /// A string, decoded lazily (see ``JSONText``).
+    case string(JSONText)
     case array([JSON])
     case object(JSONObject)
+
+    /// A string value from a Swift string.
+    static func string(_ value: String) -> JSON {
+        .string(JSONText(value))
+    }
 
     /// The kind of value, as an error message names it ("a string", "an object").
     var kindDescription: String {
@@ -26,7 +32,14 @@ enum JSON: Sendable, Equatable {
         }
     }
 
+    /// The string's characters (decoded).
     var stringValue: String? {
+        if case .string(let value) = self { return value.string }
+        return nil
+    }
+
+    /// The string as it is, not decoded (for texts that are passed on).
+    var textValue: JSONText? {
         if case .string(let value) = self { return value }
         return nil
     }
@@ -111,9 +124,14 @@ enum JSON: Sendable, Equatable {
 
     /// The value written out as compact JSON.
     var serialized: String {
+        String(decoding: serializedBytes, as: UTF8.self)
+    }
+
+    /// The value written out as compact JSON bytes.
+    var serializedBytes: [UInt8] {
         var writer = JSONWriter()
         writer.value(self)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return writer.bytes
     }
 }
 

@@ -63,6 +63,13 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// Writes a text; one still in its parsed form is copied as it is.
+    mutating func string(_ value: JSONText) {
+        separator()
+        value.write(into: &bytes)
+        needsComma = true
+    }
+
     /// Writes a string given as a literal (no escaping needed).
     mutating func string(literal value: StaticString) {
         separator()
@@ -89,16 +96,16 @@ struct JSONWriter {
     mutating func bool(_ value: Bool) {
         separator()
         if value {
-            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+            appendLiteral("true")
         } else {
-            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+            appendLiteral("false")
         }
         needsComma = true
     }
 
     mutating func null() {
         separator()
-        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        appendLiteral("null")
         needsComma = true
     }
 
@@ -135,6 +142,28 @@ struct JSONWriter {
     mutating func field(_ name: StaticString, _ value: String) {
         key(name)
         string(value)
+    }
+
+    /// Writes `"data:<media type>;base64,<data>"` without decoding the data.
+    mutating func dataURL(mediaType: String, data: JSONText) {
+        separator()
+        bytes.append(contentsOf: "\"data:".utf8)
+        var quoted: [UInt8] = []
+        JSONEscapes.appendQuoted(mediaType, to: &quoted)
+        bytes.append(contentsOf: quoted[1..<(quoted.count - 1)])
+        bytes.append(contentsOf: ";base64,".utf8)
+        data.writeContent(into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    mutating func field(_ name: StaticString, _ value: JSONText) {
+        key(name)
+        string(value)
+    }
+
+    mutating func fieldIfPresent(_ name: StaticString, _ value: JSONText?) {
+        if let value { field(name, value) }
     }
 
     mutating func field(_ name: StaticString, _ value: Int) {
@@ -192,37 +221,12 @@ struct JSONWriter {
         }
     }
 
+    @inline(__always)
+    private mutating func appendLiteral(_ literal: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
     private mutating func appendQuoted(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                if runStart < index {
-                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                }
-                runStart = index + 1
-                bytes.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
-                case 0x0A: bytes.append(UInt8(ascii: "n"))
-                case 0x0D: bytes.append(UInt8(ascii: "r"))
-                case 0x09: bytes.append(UInt8(ascii: "t"))
-                case 0x08: bytes.append(UInt8(ascii: "b"))
-                case 0x0C: bytes.append(UInt8(ascii: "f"))
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                              hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                }
-            }
-            if runStart < utf8.count {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONEscapes.appendQuoted(text, to: &bytes)
     }
 }

@@ -6,7 +6,7 @@ struct ChatRequest: Sendable, Equatable {
     var model: String?
     /// System prompt paragraphs, in order (OpenAI system/developer messages, Anthropic `system`,
     /// Gemini `systemInstruction`).
-    var system: [String] = []
+    var system: [JSONText] = []
     var messages: [ChatMessage] = []
     var tools: [ToolDefinition] = []
     var toolChoice: ToolChoice?
@@ -31,6 +31,8 @@ struct ChatRequest: Sendable, Equatable {
     var user: String?
     /// Where `maxTokens` came from, for error messages.
     var maxTokensField = "max_tokens"
+    /// The client body's size: translated bodies are about as large, so writers reserve that much.
+    var sizeHint = 1024
 }
 
 /// One turn: who speaks and what.
@@ -48,11 +50,11 @@ struct ChatMessage: Sendable, Equatable {
 enum ContentPart: Sendable, Equatable {
     /// Visible text. `signature` is a thought signature Gemini attached to this part (research
     /// notes §3.3: it may sit on a text part rather than on the thought).
-    case text(String, signature: String? = nil)
+    case text(JSONText, signature: JSONText? = nil)
     /// Model reasoning (Anthropic `thinking`, Gemini `thought: true`, OpenAI `reasoning_content`).
-    case thinking(String, signature: String?)
+    case thinking(JSONText, signature: JSONText?)
     /// Anthropic's encrypted reasoning; only an Anthropic upstream can use it.
-    case redactedThinking(String)
+    case redactedThinking(JSONText)
     case media(Media)
     case toolCall(ToolCall)
     case toolResult(ToolResult)
@@ -67,7 +69,7 @@ enum ContentPart: Sendable, Equatable {
 struct Media: Sendable, Equatable {
     enum Source: Sendable, Equatable {
         /// Inline data (base64 text).
-        case base64(String)
+        case base64(JSONText)
         /// A remote URL: only targets that fetch URLs themselves can take it (the proxy does no fetching).
         case url(String)
     }
@@ -89,7 +91,7 @@ struct ToolCall: Sendable, Equatable {
     var arguments: JSON
     /// A thought signature that belongs to this call (Gemini `functionCall` parts; for OpenAI clients
     /// it travels inside the tool call id, see ``ToolCallID``).
-    var signature: String?
+    var signature: JSONText?
 }
 
 struct ToolResult: Sendable, Equatable {
@@ -102,22 +104,21 @@ struct ToolResult: Sendable, Equatable {
     /// Where the client put it, for error messages.
     var field: String
 
-    /// The content's text, joined.
-    var text: String {
-        var result = ""
+    /// The content's text, joined by line breaks (a single text as it is).
+    var text: JSONText {
+        var result: JSONText?
         for part in content {
             if case .text(let text, _) = part {
-                if !result.isEmpty { result += "\n" }
-                result += text
+                result = result.map { $0.appending(text, separator: "\n") } ?? text
             }
         }
-        return result
+        return result ?? ""
     }
 }
 
 struct ToolDefinition: Sendable, Equatable {
     var name: String
-    var description: String?
+    var description: JSONText?
     /// The JSON Schema of the arguments.
     var parameters: JSON?
 }

@@ -119,19 +119,18 @@ struct OpenAIRequestDecoder {
             switch role {
             case "system", "developer":
                 // Every system/developer message joins the system prompt, in order (docs: "System prompts").
-                try checkKeys(message, allowed: ["role", "content", "name"], at: index)
+                try checkKeys(message, allowed: Self.systemKeys, at: index)
                 let text = try textContent(message["content"], path: "messages[\(index)].content")
                 if !text.isEmpty { request.system.append(text) }
             case "user":
-                try checkKeys(message, allowed: ["role", "content", "name"], at: index)
+                try checkKeys(message, allowed: Self.userKeys, at: index)
                 let parts = try userParts(message["content"], path: "messages[\(index)].content")
                 turns.append(ChatMessage(role: .user, parts: parts))
             case "assistant":
-                try checkKeys(message, allowed: ["role", "content", "name", "tool_calls", "refusal",
-                                                 "reasoning_content", "reasoning", "audio", "function_call"], at: index)
+                try checkKeys(message, allowed: Self.assistantKeys, at: index)
                 turns.append(try assistantMessage(message, index: index, callNames: &callNames))
             case "tool":
-                try checkKeys(message, allowed: ["role", "content", "tool_call_id", "name"], at: index)
+                try checkKeys(message, allowed: Self.toolKeys, at: index)
                 guard let idValue = message["tool_call_id"] else {
                     throw .invalid("messages[\(index)].tool_call_id", "is required")
                 }
@@ -153,30 +152,37 @@ struct OpenAIRequestDecoder {
         request.messages = ConversationNormalizer.normalize(turns)
     }
 
-    private func checkKeys(_ message: JSONObject, allowed: Set<String>, at index: Int) throws(TranslationError) {
+    private static let systemKeys = ["role", "content", "name"]
+    private static let userKeys = ["role", "content", "name"]
+    private static let assistantKeys = ["role", "content", "name", "tool_calls", "refusal", "reasoning_content", "reasoning",
+                                        "audio", "function_call"]
+    private static let toolKeys = ["role", "content", "tool_call_id", "name"]
+
+    /// Rejects message members the translator does not know (a short list: a scan beats hashing).
+    private func checkKeys(_ message: JSONObject, allowed: [String], at index: Int) throws(TranslationError) {
         for field in message.fields where !allowed.contains(field.key) {
             throw Field.unknown("messages[\(index)].\(field.key)", from: .openAI, to: target)
         }
     }
 
-    /// Content that must be text: a string or an array of text parts.
-    private func textContent(_ value: JSON?, path: @autoclosure () -> String) throws(TranslationError) -> String {
+    /// Content that must be text: a string or an array of text parts (joined by line breaks).
+    private func textContent(_ value: JSON?, path: @autoclosure () -> String) throws(TranslationError) -> JSONText {
         guard let value else { return "" }
         switch value {
         case .null: return ""
         case .string(let text): return text
         case .array(let parts):
-            var text = ""
+            var text: JSONText?
             for (index, element) in parts.enumerated() {
                 let part = try Field.object(element, "\(path())[\(index)]")
                 let type = try Field.string(part["type"] ?? .null, "\(path())[\(index)].type")
                 guard type == "text", let textValue = part["text"] else {
                     throw .unsupported("\(path())[\(index)].type", "only text parts can be translated here, not \"\(type)\"")
                 }
-                if !text.isEmpty { text += "\n" }
-                text += try Field.string(textValue, "\(path())[\(index)].text")
+                let next = try Field.text(textValue, "\(path())[\(index)].text")
+                text = text.map { $0.appending(next, separator: "\n") } ?? next
             }
-            return text
+            return text ?? ""
         default:
             throw .type(path(), expected: "a string or an array of content parts", got: value)
         }
@@ -203,24 +209,25 @@ struct OpenAIRequestDecoder {
         let type = try Field.string(part["type"] ?? .null, "\(path).type")
         switch type {
         case "text":
-            return .text(try Field.string(part["text"] ?? .null, "\(path).text"))
+            return .text(try Field.text(part["text"] ?? .null, "\(path).text"))
         case "image_url":
-            let url: String
+            let urlText: JSONText
             switch part["image_url"] {
-            case .string(let text)?: url = text
-            case .object(let image)?: url = try Field.string(image["url"] ?? .null, "\(path).image_url.url")
+            case .string(let text)?: urlText = text
+            case .object(let image)?: urlText = try Field.text(image["url"] ?? .null, "\(path).image_url.url")
             default: throw .invalid("\(path).image_url", "must be an object with a url")
             }
-            if let data = DataURL.parse(url) {
+            if let data = urlText.dataURL() {
                 return .media(Media(mediaType: data.mediaType, source: .base64(data.data), field: "\(path).image_url.url"))
             }
+            let url = urlText.string
             guard DataURL.isRemote(url) else {
                 throw .invalid("\(path).image_url.url", "must be an http(s) URL or a data:<type>;base64, URL")
             }
             return .media(Media(mediaType: nil, source: .url(url), field: "\(path).image_url.url"))
         case "input_audio":
             let audio = try Field.object(part["input_audio"] ?? .null, "\(path).input_audio")
-            let data = try Field.string(audio["data"] ?? .null, "\(path).input_audio.data")
+            let data = try Field.text(audio["data"] ?? .null, "\(path).input_audio.data")
             let format = try Field.string(audio["format"] ?? .null, "\(path).input_audio.format")
             return .media(Media(mediaType: "audio/" + format, source: .base64(data), field: "\(path).input_audio"))
         case "file":
@@ -228,8 +235,8 @@ struct OpenAIRequestDecoder {
             if file["file_id"] != nil {
                 throw .unsupported("\(path).file.file_id", "OpenAI file ids cannot be translated; send the file as file_data")
             }
-            let dataURL = try Field.string(file["file_data"] ?? .null, "\(path).file.file_data")
-            guard let data = DataURL.parse(dataURL) else {
+            let dataURL = try Field.text(file["file_data"] ?? .null, "\(path).file.file_data")
+            guard let data = dataURL.dataURL() else {
                 throw .invalid("\(path).file.file_data", "must be a data:<type>;base64, URL")
             }
             let filename = try file["filename"].map { value throws(TranslationError) in
@@ -253,7 +260,7 @@ struct OpenAIRequestDecoder {
         }
         // Reasoning text a client echoes back (docs: "Reasoning and signatures").
         for key in ["reasoning_content", "reasoning"] {
-            if let value = message[key], let text = try Field.optionalString(value, "messages[\(index)].\(key)"),
+            if let value = message[key], let text = try Field.optionalText(value, "messages[\(index)].\(key)"),
                 !text.isEmpty
             {
                 parts.append(.thinking(text, signature: nil))
@@ -270,8 +277,8 @@ struct OpenAIRequestDecoder {
                     let part = try Field.object(element, path)
                     let type = try Field.string(part["type"] ?? .null, "\(path).type")
                     switch type {
-                    case "text": parts.append(.text(try Field.string(part["text"] ?? .null, "\(path).text")))
-                    case "refusal": parts.append(.text(try Field.string(part["refusal"] ?? .null, "\(path).refusal")))
+                    case "text": parts.append(.text(try Field.text(part["text"] ?? .null, "\(path).text")))
+                    case "refusal": parts.append(.text(try Field.text(part["refusal"] ?? .null, "\(path).refusal")))
                     default:
                         throw .unsupported("\(path).type", "assistant content parts of type \"\(type)\" cannot be translated")
                     }
@@ -280,7 +287,7 @@ struct OpenAIRequestDecoder {
                 throw .type("messages[\(index)].content", expected: "a string, an array or null", got: content)
             }
         }
-        if let refusal = message["refusal"], let text = try Field.optionalString(refusal, "messages[\(index)].refusal") {
+        if let refusal = message["refusal"], let text = try Field.optionalText(refusal, "messages[\(index)].refusal") {
             parts.append(.text(text))
         }
         if let toolCalls = message["tool_calls"], !toolCalls.isNull {
@@ -293,11 +300,11 @@ struct OpenAIRequestDecoder {
                 let rawID = try Field.string(call["id"] ?? .null, "\(path).id")
                 let function = try Field.object(call["function"] ?? .null, "\(path).function")
                 let name = try Field.string(function["name"] ?? .null, "\(path).function.name")
-                let argumentsText = try Field.optionalString(function["arguments"] ?? .null, "\(path).function.arguments") ?? ""
+                let argumentsText = try Field.optionalText(function["arguments"] ?? .null, "\(path).function.arguments") ?? ""
                 let (id, signature) = ToolCallID.split(rawID)
                 callNames[id] = name
                 parts.append(.toolCall(ToolCall(id: id, name: name, arguments: ToolArguments.parse(argumentsText),
-                                                signature: signature)))
+                                                signature: signature.map { JSONText($0) })))
             }
         }
         return ChatMessage(role: .assistant, parts: parts)
@@ -319,7 +326,7 @@ struct OpenAIRequestDecoder {
             for field in function.fields {
                 switch field.key {
                 case "name": definition.name = try Field.string(field.value, "tools[\(index)].function.name")
-                case "description": definition.description = try Field.optionalString(field.value, "tools[\(index)].function.description")
+                case "description": definition.description = try Field.optionalText(field.value, "tools[\(index)].function.description")
                 case "parameters":
                     if !field.value.isNull {
                         _ = try Field.object(field.value, "tools[\(index)].function.parameters")
@@ -401,9 +408,13 @@ struct OpenAIRequestDecoder {
 enum ToolArguments {
     /// The arguments object for JSON text. Empty text is `{}`; text that is not a JSON object is kept
     /// whole as `{"arguments": <text>}` (docs: "Tool calls"), so nothing the model wrote is lost.
-    static func parse(_ text: String) -> JSON {
+    static func parse(_ text: JSONText) -> JSON {
         if text.isEmpty { return .object(JSONObject()) }
-        if let value = try? JSONParser.parse(text), case .object = value { return value }
+        if let value = try? JSONParser.parse(text.string), case .object = value { return value }
         return .object(JSONObject([JSONField(key: "arguments", value: .string(text))]))
+    }
+
+    static func parse(_ text: String) -> JSON {
+        parse(JSONText(text))
     }
 }

@@ -7,7 +7,7 @@ struct OpenAIRequestEncoder {
         if request.topK != nil {
             throw .unsupported(SourceField.topK.name(in: source), "OpenAI Chat Completions has no top_k; remove it")
         }
-        var writer = JSONWriter(capacity: 1024)
+        var writer = JSONWriter(capacity: request.sizeHint + 256)
         writer.beginObject()
         writer.field("model", model)
         writer.key("messages")
@@ -18,7 +18,7 @@ struct OpenAIRequestEncoder {
             writer.field("content", text)
             writer.endObject()
         }
-        for message in request.messages {
+        for message in ConversationNormalizer.prepare(request.messages, for: .openAI) {
             switch message.role {
             case .user: try writeUser(message, into: &writer)
             case .assistant: writeAssistant(message, into: &writer)
@@ -166,7 +166,9 @@ struct OpenAIRequestEncoder {
             writer.key("image_url")
             writer.beginObject()
             switch media.source {
-            case .base64(let data): writer.field("url", DataURL.make(mediaType: mediaType, data: data))
+            case .base64(let data):
+                writer.key("url")
+                writer.dataURL(mediaType: mediaType, data: data)
             case .url(let url): writer.field("url", url)
             }
             writer.endObject()
@@ -184,7 +186,8 @@ struct OpenAIRequestEncoder {
             writer.key("file")
             writer.beginObject()
             writer.field("filename", media.filename ?? "document")
-            writer.field("file_data", DataURL.make(mediaType: mediaType, data: data))
+            writer.key("file_data")
+            writer.dataURL(mediaType: mediaType, data: data)
             writer.endObject()
         } else {
             throw .unsupported(media.field, "OpenAI Chat Completions cannot take \(mediaType) content given this way")
@@ -194,11 +197,11 @@ struct OpenAIRequestEncoder {
 
     /// Reasoning text is not sent: OpenAI Chat Completions has no reasoning input (docs: "Reasoning").
     private func writeAssistant(_ message: ChatMessage, into writer: inout JSONWriter) {
-        var text = ""
+        var text: JSONText = ""
         var calls: [ToolCall] = []
         for part in message.parts {
             switch part {
-            case .text(let value, _): text += value
+            case .text(let value, _): text = text.appending(value)
             case .toolCall(let call): calls.append(call)
             default: continue
             }

@@ -12,7 +12,7 @@ enum OpenAIResponseDecoder {
         if let reason = choice["finish_reason"]?.stringValue { response.finish = FinishReason.fromOpenAI(reason) }
         guard case .object(let message)? = choice["message"] else { throw .upstream("choices[0] has no message") }
         for key in ["reasoning_content", "reasoning"] {
-            if let text = message[key]?.stringValue, !text.isEmpty {
+            if let text = message[key]?.textValue, !text.isEmpty {
                 response.parts.append(.thinking(text, signature: nil))
                 break
             }
@@ -22,11 +22,11 @@ enum OpenAIResponseDecoder {
             if !text.isEmpty { response.parts.append(.text(text)) }
         case .array(let parts)?:
             for part in parts {
-                if let text = part["text"]?.stringValue, !text.isEmpty { response.parts.append(.text(text)) }
+                if let text = part["text"]?.textValue, !text.isEmpty { response.parts.append(.text(text)) }
             }
         default: break
         }
-        if let refusal = message["refusal"]?.stringValue, !refusal.isEmpty {
+        if let refusal = message["refusal"]?.textValue, !refusal.isEmpty {
             response.parts.append(.text(refusal))
         }
         if case .array(let calls)? = message["tool_calls"] {
@@ -36,7 +36,7 @@ enum OpenAIResponseDecoder {
                 }
                 let id = call["id"]?.stringValue ?? "call_\(index)"
                 let name = function["name"]?.stringValue ?? ""
-                let arguments = ToolArguments.parse(function["arguments"]?.stringValue ?? "")
+                let arguments = ToolArguments.parse(function["arguments"]?.textValue ?? "")
                 response.parts.append(.toolCall(ToolCall(id: id, name: name, arguments: arguments)))
             }
         }

@@ -19,15 +19,15 @@ enum OpenAIResponseEncoder {
         writer.key("message")
         writer.beginObject()
         writer.field("role", "assistant")
-        var text = ""
-        var reasoning = ""
+        var text: JSONText = ""
+        var reasoning: JSONText = ""
         var calls: [ToolCall] = []
-        var pendingSignature: String?
+        var pendingSignature: JSONText?
         for part in response.parts {
             switch part {
-            case .text(let value, _): text += value
+            case .text(let value, _): text = text.appending(value)
             case .thinking(let value, let signature):
-                reasoning += value
+                reasoning = reasoning.appending(value)
                 if let signature { pendingSignature = signature }
             case .toolCall(var call):
                 if call.signature == nil, let signature = pendingSignature { call.signature = signature }

@@ -54,13 +54,13 @@ struct OpenAIStreamDecoder: Sendable {
 
     private mutating func decodeDelta(_ delta: JSONObject, into events: inout [StreamEvent]) throws(TranslationError) {
         for key in ["reasoning_content", "reasoning"] {
-            if let text = delta[key]?.stringValue, !text.isEmpty {
+            if let text = delta[key]?.textValue, !text.isEmpty {
                 events.append(.thinking(text))
                 break
             }
         }
-        if let text = delta["content"]?.stringValue, !text.isEmpty { events.append(.text(text)) }
-        if let text = delta["refusal"]?.stringValue, !text.isEmpty { events.append(.text(text)) }
+        if let text = delta["content"]?.textValue, !text.isEmpty { events.append(.text(text)) }
+        if let text = delta["refusal"]?.textValue, !text.isEmpty { events.append(.text(text)) }
         guard case .array(let calls)? = delta["tool_calls"] else { return }
         for element in calls {
             guard case .object(let call) = element else { continue }
@@ -77,7 +77,7 @@ struct OpenAIStreamDecoder: Sendable {
                 let callID = id.flatMap { $0.isEmpty ? nil : $0 } ?? ToolCallID.generated(seed: idSeed, ordinal: newIndex, name: name)
                 events.append(.toolCallStart(index: newIndex, id: callID, name: name))
             }
-            if let fragment = function?["arguments"]?.stringValue, !fragment.isEmpty, let index {
+            if let fragment = function?["arguments"]?.textValue, !fragment.isEmpty, let index {
                 events.append(.toolCallArguments(index: index, fragment: fragment))
             }
         }

@@ -13,9 +13,9 @@ struct OpenAIStreamEncoder: Sendable {
     private var usage = Usage()
     private var sawUsage = false
     /// The signature of the reasoning streamed so far, for the next tool call.
-    private var reasoningSignature: String?
+    private var reasoningSignature: JSONText?
     /// A signature that belongs to the very next part.
-    private var partSignature: String?
+    private var partSignature: JSONText?
 
     init(context: AnswerContext) {
         self.context = context
