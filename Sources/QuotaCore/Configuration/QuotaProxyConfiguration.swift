@@ -80,8 +80,23 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// The operators' web dashboard (`GET /dashboard/`) and its admin API (`/admin/api/...`).
+    public struct Dashboard: Sendable, Equatable {
+        /// Serve the page and the admin API; off: both answer 404.
+        public var enabled: Bool = true
+        /// The folder holding the page's files (`index.html`, `dashboard.css`, `dashboard.js`);
+        /// `nil`: `/usr/share/quota-proxy/dashboard` when installed, else a `dashboard/` folder
+        /// found above the executable (a development build). Read at start and on reload.
+        public var assetsDirectory: String? = nil
+        public init() {}
+    }
+
     public var listen = Listen()
     public var clientAPIKeys: [String] = ["change-me"]
+    /// Keys of the admin API (`/admin/api/...`, the dashboard); never accepted as client keys, and
+    /// client keys are never accepted here. Empty: the admin API answers 403 saying how to set one.
+    public var adminAPIKeys: [String] = []
+    public var dashboard = Dashboard()
     public var routing = Routing()
     public var quotaProtection = QuotaProtection()
     public var scheduledWarmup = ScheduledWarmup()
@@ -125,6 +140,21 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
             fail("listen.idle_timeout_seconds", "must be between 1 and 86400 seconds, got \(listen.idleTimeoutSeconds)")
         }
         if clientAPIKeys.contains(where: \.isEmpty) { fail("client_api_keys", "contains an empty key") }
+        if adminAPIKeys.contains(where: \.isEmpty) { fail("admin_api_keys", "contains an empty key") }
+        for (index, key) in adminAPIKeys.enumerated() where !key.isEmpty {
+            // Name positions, never the key: the message ends up in logs and `systemctl status`.
+            if let clientIndex = clientAPIKeys.firstIndex(of: key) {
+                fail(
+                    "admin_api_keys[\(index)]",
+                    "is also client_api_keys[\(clientIndex)]; an admin key must differ from every client key")
+            }
+            if let first = adminAPIKeys.firstIndex(of: key), first < index {
+                fail("admin_api_keys[\(index)]", "repeats admin_api_keys[\(first)]")
+            }
+        }
+        if let directory = dashboard.assetsDirectory, directory.isEmpty || !directory.hasPrefix("/") {
+            fail("dashboard.assets_dir", "must be an absolute path or null, got \"\(directory)\"")
+        }
         if clientAPIKeys.isEmpty && !listensOnLoopbackOnly {
             fail(
                 "client_api_keys",
