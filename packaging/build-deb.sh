@@ -3,7 +3,8 @@
 #   release build (static Swift runtime, BIND_NOW, stripped) of the four executables,
 #   units in /lib/systemd/system, /etc/quota-proxy/config.json as a conffile (the generated
 #   client key goes to /etc/quota-proxy/client-keys, made by the postinst: not a conffile),
-#   a sysusers.d entry for the system user, man pages made from --help, bash, zsh and fish
+#   a sysusers.d entry for the system user, the dashboard's page in
+#   /usr/share/quota-proxy/dashboard, man pages made from --help, bash, zsh and fish
 #   completion for quota-proxyctl, docs, maintainer scripts shaped like debhelper's,
 #   Depends: from dpkg-shlibdeps; then lintian (errors or warnings fail the build).
 #
@@ -23,7 +24,7 @@ for arg in "$@"; do
     case "$arg" in
         --skip-build) skip_build=1 ;;
         --no-lintian) run_lintian=0 ;;
-        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build-deb.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -86,7 +87,8 @@ rm -rf "$root"
 install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/quota-proxy" \
     "$root/usr/lib/sysusers.d" "$root/usr/share/doc/quota-proxy" "$root/usr/share/man/man8" \
     "$root/usr/share/lintian/overrides" "$root/usr/share/bash-completion/completions" \
-    "$root/usr/share/zsh/vendor-completions" "$root/usr/share/fish/vendor_completions.d"
+    "$root/usr/share/zsh/vendor-completions" "$root/usr/share/fish/vendor_completions.d" \
+    "$root/usr/share/quota-proxy/dashboard"
 
 for product in "${products[@]}"; do
     install -m 0755 "$bin/$product" "$root/usr/bin/$product"
@@ -98,6 +100,10 @@ for unit in "${units[@]}"; do
 done
 install -m 0644 packaging/debian/config.json "$root/etc/quota-proxy/config.json"
 install -m 0644 packaging/debian/sysusers.conf "$root/usr/lib/sysusers.d/quota-proxy.conf"
+# The dashboard's page (GET /dashboard/): read by the proxy at start from here.
+for asset in index.html dashboard.css dashboard.js; do
+    install -m 0644 "dashboard/$asset" "$root/usr/share/quota-proxy/dashboard/$asset"
+done
 install -m 0644 README.md "$root/usr/share/doc/quota-proxy/README.md"
 install -m 0644 packaging/debian/copyright "$root/usr/share/doc/quota-proxy/copyright"
 install -m 0644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/quota-proxy"

@@ -22,6 +22,7 @@ struct ProxyControlCommands {
         }
         router.register("accounts", summary: "the accounts as the proxy routes them (live quota), secrets masked") { _ in
             let accounts = try await service.coordinator.withFirst { $0.selector.pool.accounts }
+            let report = QuotaReport(configuration: service.configuration.current, now: Date())
             var lastUsed: [String: Double] = [:]
             for perLoop in await service.coordinator.collect({ $0.lastUsed }) {
                 lastUsed.merge(perLoop) { max($0, $1) }
@@ -34,6 +35,8 @@ struct ProxyControlCommands {
                             fields["last_used"] = lastUsed[account.id].map {
                                 .string(Timestamp.format(Date(timeIntervalSince1970: $0)))
                             } ?? .null
+                            // The figures of `quota-proxyctl quota --json`, from the live quota.
+                            fields["quota_report"] = report.json(account)
                             json = .object(fields)
                         }
                         return json
@@ -70,6 +73,14 @@ struct ProxyControlCommands {
                 "cooldowns of \(account)\(group.map { " for \($0)" } ?? "") cleared by an operator", metadata: ["account": "\(account)"])
             return ["account": .string(account), "group": group.map(JSONValue.string) ?? .null, "cleared": true]
         }
+        router.register("enable", summary: "enable {\"account\":ID} again (its file is written, routing follows at once)") { request in
+            try setDisabled(service: service, account: try request.requiredString("account"), disabled: false, reason: nil)
+        }
+        router.register("disable", summary: "disable {\"account\":ID[,\"reason\":TEXT]}: it serves nothing until enabled") { request in
+            try setDisabled(
+                service: service, account: try request.requiredString("account"), disabled: true,
+                reason: try request.string("reason") ?? Account.defaultDisabledReason)
+        }
         router.register(
             "test", summary: "one minimal request to {\"account\":ID[,\"model\":M]} (disabled ones too), reported, never a warmup"
         ) { request in
@@ -92,3 +103,27 @@ struct ProxyControlCommands {
 }
 
 import QuotaRuntime
+
+/// `enable` / `disable`: writes the account file (the same edit as `quota-proxyctl accounts
+/// enable|disable` makes when the proxy is not running) and reloads it into routing.
+private func setDisabled(service: ProxyService, account id: String, disabled: Bool, reason: String?) throws -> JSONValue {
+    guard Account.isValidID(id) else {
+        throw ControlError(code: .invalidArgument, message: "\"\(id)\" is not an account id (A–Z a–z 0–9 . _ -)")
+    }
+    if let reason, reason.utf8.count > 512 {
+        throw ControlError(code: .invalidArgument, message: "the reason is longer than 512 bytes")
+    }
+    let updated: Account?
+    do {
+        updated = try service.context.stateDirectory.accounts.update(id: id) { account in
+            account.setDisabled(disabled, reason: reason)
+        }
+    } catch {
+        throw ControlError(code: .failed, message: "cannot write the file of \(id): \(error)")
+    }
+    guard let updated else { throw ControlError(code: .notFound, message: "account \(id) not found") }
+    service.reloadAccounts()
+    service.logger.notice(
+        "\(id) \(disabled ? "disabled" : "enabled") by an operator\(reason.map { ": \($0)" } ?? "")", metadata: ["account": "\(id)"])
+    return ["account": .string(id), "disabled": .bool(updated.disabled), "disabled_reason": updated.disabledReason.map(JSONValue.string) ?? .null]
+}

@@ -14,4 +14,6 @@ struct ProxyHooks: Sendable {
     /// A `gemini-code-assist` account without `project_id`: discover its project (once per account,
     /// saved in its file). Completes with the project, or why there is none.
     var discoverProject: @Sendable (_ account: Account, _ eventLoop: any EventLoop) -> EventLoopFuture<Result<String, ProjectDiscovery.DiscoveryError>>
+    /// The dashboard and its admin API (`/dashboard/…`, `/admin/api/…`).
+    var admin: AdminRouter
 }

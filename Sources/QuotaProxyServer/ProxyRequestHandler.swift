@@ -276,7 +276,8 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
             return pending
         }
         let settings = routing(context).settings
-        if route != .health && !(route == .metrics && settings.metricsArePublic) && !settings.authenticator.isOpen {
+        // The admin routes check their own key (admin_api_keys) in the admin router.
+        if route != .health && route != .admin && !(route == .metrics && settings.metricsArePublic) && !settings.authenticator.isOpen {
             let key = ClientKeyAuthenticator.presentedKey(
                 authorization: head.fields.first(name: "authorization"),
                 apiKey: head.fields.first(name: "x-api-key") ?? head.fields.first(name: "x-goog-api-key"))
@@ -319,6 +320,17 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
                 respond(
                     context: context, status: .ok, body: body, keepAlive: keepAlive,
                     contentType: "text/plain; version=0.0.4; charset=utf-8")
+            }
+        case .admin:
+            // The dashboard and its admin API: answered by their own router, off the event loop.
+            let request = AdminRequest(head: pending.head, body: pending.body)
+            let admin = hooks.admin
+            let answer = context.eventLoop.makeFutureWithTask { await admin.respond(to: request) }
+            answer.assumeIsolated().whenSuccess { [self] response in
+                countLocalAnswer(pending, status: response.status, context: context)
+                respond(
+                    context: context, status: response.status, body: response.body, keepAlive: keepAlive,
+                    extraHeaders: response.headers, contentType: response.contentType)
             }
         default:
             startExchange(route: route, pending: pending, dialect: dialect, keepAlive: keepAlive, context: context)

@@ -31,6 +31,8 @@ public final class ProxyService: ManagedService {
     /// The open-file limit after raising the soft limit to the hard one.
     let openFiles: OpenFileLimit.Figures
     let connections: ClientConnectionLimit
+    /// The dashboard and its admin API.
+    let admin: AdminRouter
     private let boundAddress = Mutex<String?>(nil)
 
     /// How often live quota and cooldowns are written, and account files are checked for changes.
@@ -112,6 +114,27 @@ public final class ProxyService: ManagedService {
         warmups = WarmupExecutor(coordinator: coordinator, client: client, metrics: metrics, projects: projects) { record in
             if configurationBox.current.requestLog.enabled { requestLog.add(record) }
         }
+        admin = AdminRouter(
+            settings: Self.adminSettings(configuration, path: context.configurationLoader.path, logger: logger),
+            api: AdminAPI(runtime: context.runtimeDirectory, state: context.stateDirectory, configuration: configurationBox))
+    }
+
+    /// The admin router's settings, with the dashboard's files read now (at start and on reload).
+    static func adminSettings(_ configuration: QuotaProxyConfiguration, path: String, logger: Logger) -> AdminRouter.Settings {
+        let assets =
+            configuration.dashboard.enabled
+            ? DashboardAssets.load(configured: configuration.dashboard.assetsDirectory)
+            : DashboardAssets(directory: nil, contents: [:], problem: nil)
+        if configuration.dashboard.enabled {
+            if let problem = assets.problem {
+                logger.warning("dashboard: \(problem)")
+            } else if configuration.adminAPIKeys.isEmpty {
+                logger.notice("dashboard: /dashboard/ is served from \(assets.directory ?? "?"), but no admin_api_keys are set, so its admin API answers 403 until one is")
+            } else {
+                logger.info("dashboard: /dashboard/ is served from \(assets.directory ?? "?") (\(configuration.adminAPIKeys.count) admin key(s))")
+            }
+        }
+        return AdminRouter.Settings(configuration: configuration, configurationPath: path, assets: assets)
     }
 
     // MARK: - Running
@@ -166,6 +189,7 @@ public final class ProxyService: ManagedService {
         let logger = self.logger
         let minter = self.minter
         let projects = self.projects
+        let admin = self.admin
         return ProxyHooks(
             logger: logger,
             authFailed: { accountID in
@@ -185,7 +209,8 @@ public final class ProxyService: ManagedService {
             },
             discoverProject: { account, eventLoop in
                 eventLoop.makeFutureWithTask { await projects.project(for: account) }
-            }
+            },
+            admin: admin
         )
     }
 
@@ -220,6 +245,7 @@ public final class ProxyService: ManagedService {
         }
         await minter.reconfigure(configuration.anonymous)
         requestLog.reconfigure(configuration.requestLog)
+        admin.reconfigure(Self.adminSettings(configuration, path: context.configurationLoader.path, logger: logger))
         if old.listen.threads != configuration.listen.threads {
             logger.warning("listen.threads changes (\(old.listen.threads) → \(configuration.listen.threads)) take effect on restart")
         }

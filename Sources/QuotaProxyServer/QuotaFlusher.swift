@@ -39,10 +39,14 @@ struct QuotaFlusher: Sendable {
     ) -> Int {
         var written = 0
         let now = Date()
+        var history: [QuotaHistoryRecord] = []
         for (id, pending) in figures.sorted(by: { $0.key < $1.key }) {
             do {
                 let updated = try state.accounts.update(id: id) { account in
+                    let before = account.quota.windows
                     account.mergeQuotaWindows(pending.windows, seenModels: pending.models, now: now)
+                    history += QuotaHistoryChanges.records(
+                        account: id, before: before, after: account.quota.windows, time: now, writer: .proxy)
                     account.quota.lastUpdated = now
                     let outcome = evaluator.evaluate(account)
                     for change in outcome.changes {
@@ -56,6 +60,14 @@ struct QuotaFlusher: Sendable {
                 }
             } catch {
                 logger.error("cannot save live quota of \(id): \(error)", metadata: ["account": "\(id)"])
+            }
+        }
+        if !history.isEmpty {
+            // quota-history.jsonl for the dashboard's timeline; only figures that changed.
+            do {
+                try state.quotaHistoryWriter.append(history)
+            } catch {
+                logger.error("cannot append to the quota history: \(error)")
             }
         }
         if let (revision, book) = cooldowns, revision != lastCooldownRevision.value {

@@ -12,6 +12,8 @@ struct AccountRefresher: Sendable {
     let tokens: TokenRenewer
     let pollingFetcher: any QuotaFetcher
     let logger: Logger
+    /// Where quota changes are appended (`quota-history.jsonl`).
+    let history: QuotaHistoryWriter
 
     /// The outcome of one refresh, for logs, status and tests.
     struct Report: Sendable, Equatable {
@@ -80,6 +82,7 @@ struct AccountRefresher: Sendable {
 
         // 3. Write: apply everything to the file as it is now.
         let evaluator = ProtectionEvaluator(configuration: configuration)
+        var history: [QuotaHistoryRecord] = []
         do {
             let updated = try store.update(id: account.id) { current in
                 let before = current
@@ -118,12 +121,22 @@ struct AccountRefresher: Sendable {
                 }
                 report.protectionChanges = outcome.changes.map(\.message)
                 if current == before { throw Unchanged() }
+                history = QuotaHistoryChanges.records(
+                    account: account.id, before: before.quota.windows, after: current.quota.windows, time: now, writer: .refresher)
             }
             report.wrote = updated != nil
         } catch is Unchanged {
             report.wrote = false
         } catch {
             logger.error("cannot save the refresh of \(account.id): \(error)", metadata: ["account": "\(account.id)"])
+        }
+        if report.wrote && !history.isEmpty {
+            // quota-history.jsonl for the dashboard's timeline; only figures that changed.
+            do {
+                try self.history.append(history)
+            } catch {
+                logger.error("cannot append to the quota history: \(error)", metadata: ["account": "\(account.id)"])
+            }
         }
         report.disabled = disableReason != nil
         for message in report.protectionChanges {

@@ -46,7 +46,8 @@ public final class RefresherService: ManagedService {
         let client = UpstreamHTTPClient(pools: pools, group: group)
         self.refresher = AccountRefresher(
             store: context.stateDirectory.accounts, tokens: TokenRenewer(client: client),
-            pollingFetcher: PollingQuotaFetcher(client: client), logger: context.logger)
+            pollingFetcher: PollingQuotaFetcher(client: client), logger: context.logger,
+            history: context.stateDirectory.quotaHistoryWriter)
     }
 
     public func run(ready: @escaping @Sendable () async -> Void) async throws {

@@ -193,10 +193,28 @@ public final class SchedulerService: ManagedService {
             [self] request in
             try await manualWarmup(account: try request.accountID())
         }
+        router.register("plan", summary: "what the next scan would warm now, its counts, and the warmup history (changes nothing)") {
+            [self] _ in
+            try preview(now: Date()).json
+        }
         router.register("scan", summary: "run a Smart Warmup scan now") { [self] _ in
             state.withLock { $0.scanRequested = true }
             return ["scheduled": true]
         }
+    }
+
+    /// What a scan at `now` would do, without warming or writing anything.
+    func preview(now: Date) throws(ControlError) -> WarmupPreview {
+        catalog.refresh()
+        let history: WarmupHistory
+        do {
+            history = try context.stateDirectory.warmupHistory.read() ?? WarmupHistory()
+        } catch {
+            throw ControlError(code: .failed, message: "cannot read the warmup history: \(error)")
+        }
+        return WarmupPreview(
+            planner: WarmupPlanner(configuration: configuration.current), accounts: catalog.snapshot.accounts, history: history,
+            now: now)
     }
 
     public func reload(configuration: QuotaProxyConfiguration) async throws {

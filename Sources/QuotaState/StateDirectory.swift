@@ -11,6 +11,7 @@ import Glibc
 /// cooldowns.json            live exhaustion / rate-limit cooldowns (proxy)
 /// requests/requests.jsonl   the request log, one JSON record per line (proxy; folder 0750, files 0640)
 /// requests/requests.<n>.jsonl  rotated request logs, 1 the most recent (see ``RequestLogWriter``)
+/// quota-history.jsonl       quota changes (proxy and refresher; rotated, see ``QuotaHistoryWriter``)
 /// ```
 public struct StateDirectory: Sendable {
     /// The default when neither `--state-dir` nor `$STATE_DIRECTORY` is given.
@@ -62,6 +63,12 @@ public struct StateDirectory: Sendable {
     public func requestLogWriter(maxFileBytes: Int = 10 * 1024 * 1024, maxFiles: Int = 5) -> RequestLogWriter {
         RequestLogWriter(directory: requestLogPath, maxFileBytes: maxFileBytes, maxFiles: maxFiles)
     }
+
+    /// A writer of the quota history (`quota-history.jsonl`).
+    public var quotaHistoryWriter: QuotaHistoryWriter { QuotaHistoryWriter(directory: path) }
+
+    /// A reader of the quota history.
+    public var quotaHistory: QuotaHistoryReader { QuotaHistoryReader(directory: path) }
 
     /// A state file of this folder by name, for state the core does not model (e.g. `cooldowns.json`).
     public func file<Value: Codable & Sendable>(

@@ -144,10 +144,7 @@ struct AccountsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await AccountFiles(state: state).edit(id, options: options) {
-                $0.disabled = false
-                $0.disabledReason = nil
-            }
+            try await AccountFiles(state: state).setDisabled(id, false, reason: nil, options: options)
             print("enabled \(id)")
         }
     }
@@ -155,7 +152,7 @@ struct AccountsCommand: AsyncParsableCommand {
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an account: it serves nothing until enabled.")
         @Argument(help: "Account id.") var id: String
-        @Option(help: "Why, for the other operators.") var reason: String = "disabled by an operator"
+        @Option(help: "Why, for the other operators.") var reason: String = Account.defaultDisabledReason
         @OptionGroup var state: StateOptions
         @OptionGroup var options: ControlOptions
 
@@ -164,10 +161,7 @@ struct AccountsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await AccountFiles(state: state).edit(id, options: options) {
-                $0.disabled = true
-                $0.disabledReason = reason
-            }
+            try await AccountFiles(state: state).setDisabled(id, true, reason: reason, options: options)
             print("disabled \(id)")
         }
     }
@@ -229,6 +223,29 @@ struct AccountFiles {
             throw ExitCode(1)
         }
         await pokeProxy(options: options)
+    }
+
+    /// Enables or disables an account with `proxy.sock`'s `enable` / `disable` (the commands the
+    /// dashboard uses); when the proxy is not running, the same edit on the file directly.
+    func setDisabled(_ id: String, _ disabled: Bool, reason: String?, options: ControlOptions) async throws {
+        let client = ControlClient(path: options.runtimeDirectory.socketPath(for: .proxy))
+        var arguments: [String: JSONValue] = ["account": .string(id)]
+        if disabled, let reason { arguments["reason"] = .string(reason) }
+        do throws(ControlClientError) {
+            _ = try await client.send(disabled ? "disable" : "enable", arguments: arguments, timeout: .seconds(30))
+            return
+        } catch {
+            switch error {
+            case .notRunning, .permissionDenied:
+                break  // edit the file below
+            case .commandFailed(let failure) where failure.code == .unknownCommand:
+                break  // an older proxy: edit the file below
+            default:
+                ControlCall.printError("quota-proxy: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        try await edit(id, options: options) { $0.setDisabled(disabled, reason: reason) }
     }
 
     /// Tells the proxy to re-read the files now (it would within 2 s anyway).

@@ -60,16 +60,55 @@ struct WarmupCommand: AsyncParsableCommand {
         abstract: "Warm up models whose windowed quota is back at 100%.",
         discussion: "Without --account every account is considered and the 4-hour cooldown is respected; with --account the cooldown is not checked. Needs quota-scheduler and quota-proxy.")
     @Option(help: "Only this account.") var account: String?
+    @Flag(help: "Show what the next scan would warm now, and the warmup history; warms nothing.") var plan = false
     @OptionGroup var options: ControlOptions
 
     func validate() throws {
         try AccountIDValidation.check(account, "--account")
+        if plan && account != nil { throw ValidationError("--plan shows every account; leave out --account") }
     }
 
     func run() async throws {
+        if plan {
+            let answer = try await ControlCall.send(.scheduler, "plan", options: options)
+            print(options.json ? TerminalOutput.json(answer) : Self.planText(answer, now: Date()), terminator: options.json ? "\n" : "")
+            return
+        }
         let answer = try await ControlCall.send(
             .scheduler, "warmup", arguments: account.map { ["account": .string($0)] } ?? [:], options: options)
         print(options.json ? TerminalOutput.json(answer) : answer["message"]?.stringValue ?? "")
+    }
+
+    /// The `plan` answer for people.
+    static func planText(_ answer: JSONValue, now: Date) -> String {
+        guard answer["enabled"] != false else { return "scheduled warmup is disabled (scheduled_warmup.enabled=false)\n" }
+        var text = ""
+        let targets = answer["to_warm"]?.arrayValue ?? []
+        if targets.isEmpty {
+            text += "the next scan would warm nothing now\n"
+        } else {
+            text += "the next scan would warm:\n"
+            text += TerminalOutput.table(
+                targets.map { [$0["account"]?.stringValue ?? "", $0["model"]?.stringValue ?? ""] }, header: ["ACCOUNT", "MODEL"])
+        }
+        let counts = ["cooldown", "not_full", "stale", "skipped_accounts", "rolling_quota_accounts"].map {
+            "\($0)=\(answer[$0]?.intValue ?? 0)"
+        }
+        text += "accounts=\(answer["accounts"]?.intValue ?? 0) " + counts.joined(separator: " ") + "\n"
+        let history = answer["history"]?.arrayValue ?? []
+        if !history.isEmpty {
+            text += "\nWarmup history (a scan skips a pair until its cooldown ends):\n"
+            text += TerminalOutput.table(
+                history.map { entry in
+                    let until = entry["cooldown_until"]?.stringValue.flatMap(Timestamp.parse)
+                    let left = until.map { Int($0.timeIntervalSince(now).rounded(.up)) } ?? 0
+                    return [
+                        entry["account"]?.stringValue ?? "", entry["model"]?.stringValue ?? "", entry["warmed_at"]?.stringValue ?? "",
+                        left > 0 ? "in cooldown, \(TerminalOutput.duration(seconds: left)) left" : "cooldown over",
+                    ]
+                }, header: ["ACCOUNT", "MODEL", "WARMED", "COOLDOWN"])
+        }
+        return text
     }
 }
 

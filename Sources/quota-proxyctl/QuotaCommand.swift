@@ -56,7 +56,7 @@ struct QuotaCommand: AsyncParsableCommand {
             for problem in result.problems { ControlCall.printError(problem.message) }
         }
         accounts.sort { $0.id < $1.id }
-        let report = QuotaReport(accounts: accounts, configuration: loadConfiguration(), now: Date())
+        let report = QuotaTable(accounts: accounts, configuration: loadConfiguration(), now: Date())
         if options.json {
             print(TerminalOutput.json(report.json))
         } else if accounts.isEmpty {

@@ -77,6 +77,16 @@ struct ClientKeyFileTests {
         #expect(config.clientAPIKeys == ["b", "a"])
     }
 
+    @Test func anAdminKeyInTheKeyFileIsRefusedByPosition() throws {
+        var config = try ConfigurationParser().parse(
+            data: Data(#"{"client_api_keys": ["c1"], "admin_api_keys": ["adm-1", "adm-2"]}"#.utf8), file: nil)
+        let problems = config.addClientKeys(["c2", "adm-2"], fromFile: "/etc/quota-proxy/client-keys")
+        #expect(problems.map(\.key) == ["admin_api_keys[1]"])
+        #expect(problems.first?.message.contains("key 2 of /etc/quota-proxy/client-keys") == true)
+        #expect(problems.first?.message.contains("adm-2") == false, "never the key itself")
+        #expect(config.clientAPIKeys == ["c1", "c2"], "the admin key never becomes a client key")
+    }
+
     @Test func fileKeysFollowTheConfigurationsOwnOnce() throws {
         var config = try ConfigurationParser().parse(data: Data(#"{"client_api_keys": ["qp-old", "admin"]}"#.utf8), file: nil)
         #expect(config.addClientKeys(["qp-old", "new"], fromFile: "/k").isEmpty)

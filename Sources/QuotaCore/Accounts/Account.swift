@@ -70,6 +70,16 @@ public struct Account: Sendable, Equatable, Identifiable {
         self.disabledReason = disabledReason
     }
 
+    /// The reason written when an operator disables an account without giving one.
+    public static let defaultDisabledReason = "disabled by an operator"
+
+    /// Disables the account with `reason` (or the default), or enables it again and clears the
+    /// reason: the one edit behind `quota-proxyctl accounts enable|disable` and the dashboard.
+    public mutating func setDisabled(_ disabled: Bool, reason: String? = nil) {
+        self.disabled = disabled
+        disabledReason = disabled ? (reason ?? Self.defaultDisabledReason) : nil
+    }
+
     /// Whether this account may be asked for `model` at all (ignoring quota and cooldowns).
     public func serves(model: String) -> Bool {
         guard let models else { return true }

@@ -17,6 +17,7 @@ public struct ConfigurationParser: Sendable {
         ("listen", .section), ("listen.host", .string), ("listen.port", .int), ("listen.threads", .int), ("listen.idle_timeout_seconds", .int),
         ("listen.header_timeout_seconds", .int), ("listen.max_connections", .int),
         ("client_api_keys", .stringList), ("client_api_keys_file", .optionalString),
+        ("admin_api_keys", .stringList),
         ("routing", .section), ("routing.strategy", .string), ("routing.max_attempts", .int),
         ("routing.disable_fallback", .bool), ("routing.translation", .bool), ("routing.max_reset_hint_seconds", .int),
         ("routing.upstream_head_timeout_seconds", .int), ("routing.upstream_idle_timeout_seconds", .int),
@@ -34,6 +35,7 @@ public struct ConfigurationParser: Sendable {
         ("request_log", .section), ("request_log.enabled", .bool), ("request_log.max_file_bytes", .int),
         ("request_log.max_files", .int), ("request_log.include_bodies", .bool),
         ("metrics", .section), ("metrics.public", .bool),
+        ("dashboard", .section), ("dashboard.enabled", .bool), ("dashboard.assets_dir", .optionalString),
     ]
 
     /// The environment variable that overrides a key: `listen.port` → `QUOTA_PROXY_LISTEN_PORT`.
@@ -126,6 +128,9 @@ public struct ConfigurationParser: Sendable {
         reader.read("request_log.max_files", into: &config.requestLog.maxFiles)
         reader.read("request_log.include_bodies", into: &config.requestLog.includeBodies)
         reader.read("metrics.public", into: &config.metrics.isPublic)
+        reader.read("admin_api_keys", into: &config.adminAPIKeys)
+        reader.read("dashboard.enabled", into: &config.dashboard.enabled)
+        reader.readOptional("dashboard.assets_dir", into: &config.dashboard.assetsDirectory)
         problems += reader.problems
 
         if let token = environment["API_TOKEN"], !token.isEmpty {

@@ -98,6 +98,17 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// The operators' web dashboard (`GET /dashboard/`) and its admin API (`/admin/api/...`).
+    public struct Dashboard: Sendable, Equatable {
+        /// Serve the page and the admin API; off: both answer 404.
+        public var enabled: Bool = true
+        /// The folder holding the page's files (`index.html`, `dashboard.css`, `dashboard.js`);
+        /// `nil`: `/usr/share/quota-proxy/dashboard` when installed, else a `dashboard/` folder
+        /// found above the executable (a development build). Read at start and on reload.
+        public var assetsDirectory: String? = nil
+        public init() {}
+    }
+
     public var listen = Listen()
     public var clientAPIKeys: [String] = ["change-me"]
     /// An absolute path to a file of further client keys, one per line (`client_api_keys_file`).
@@ -105,6 +116,10 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
     /// the generated key lives outside the conffile. ``ConfigurationParser`` only records the path;
     /// the loader reads the file and adds its keys with ``addClientKeys(_:fromFile:)``.
     public var clientAPIKeysFile: String? = nil
+    /// Keys of the admin API (`/admin/api/...`, the dashboard); never accepted as client keys, and
+    /// client keys are never accepted here. Empty: the admin API answers 403 saying how to set one.
+    public var adminAPIKeys: [String] = []
+    public var dashboard = Dashboard()
     public var routing = Routing()
     public var quotaProtection = QuotaProtection()
     public var scheduledWarmup = ScheduledWarmup()
@@ -170,6 +185,21 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         if clientAPIKeys.contains(where: \.isEmpty) { fail("client_api_keys", "contains an empty key") }
         if let clientAPIKeysFile, !clientAPIKeysFile.hasPrefix("/") {
             fail("client_api_keys_file", "must be an absolute path or null, got \"\(clientAPIKeysFile)\"")
+        }
+        if adminAPIKeys.contains(where: \.isEmpty) { fail("admin_api_keys", "contains an empty key") }
+        for (index, key) in adminAPIKeys.enumerated() where !key.isEmpty {
+            // Name positions, never the key: the message ends up in logs and `systemctl status`.
+            if let clientIndex = clientAPIKeys.firstIndex(of: key) {
+                fail(
+                    "admin_api_keys[\(index)]",
+                    "is also client_api_keys[\(clientIndex)]; an admin key must differ from every client key")
+            }
+            if let first = adminAPIKeys.firstIndex(of: key), first < index {
+                fail("admin_api_keys[\(index)]", "repeats admin_api_keys[\(first)]")
+            }
+        }
+        if let directory = dashboard.assetsDirectory, directory.isEmpty || !directory.hasPrefix("/") {
+            fail("dashboard.assets_dir", "must be an absolute path or null, got \"\(directory)\"")
         }
         // With a key file the check waits until its keys are in (addClientKeys(_:fromFile:)).
         if clientAPIKeys.isEmpty && clientAPIKeysFile == nil && !listensOnLoopbackOnly {
@@ -276,11 +306,20 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
     /// - Returns: the problems, each naming `client_api_keys_file`; never a key.
     public mutating func addClientKeys(_ keys: [String], fromFile file: String) -> [ConfigurationProblem] {
         var known = Set(clientAPIKeys)
-        for key in keys where known.insert(key).inserted {
+        var problems: [ConfigurationProblem] = []
+        for (line, key) in keys.enumerated() where known.insert(key).inserted {
+            if let adminIndex = adminAPIKeys.firstIndex(of: key) {
+                // Name positions, never the key.
+                problems.append(
+                    ConfigurationProblem(
+                        key: "admin_api_keys[\(adminIndex)]",
+                        message: "is also key \(line + 1) of \(file); an admin key must differ from every client key"))
+                continue
+            }
             clientAPIKeys.append(key)
         }
-        guard clientAPIKeys.isEmpty && !listensOnLoopbackOnly else { return [] }
-        return [
+        guard clientAPIKeys.isEmpty && !listensOnLoopbackOnly else { return problems }
+        return problems + [
             ConfigurationProblem(
                 key: "client_api_keys_file",
                 message: "\(file) holds no key and client_api_keys is empty while listen.host is \(listen.host); "

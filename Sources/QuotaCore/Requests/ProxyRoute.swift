@@ -27,6 +27,9 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
     case health
     /// Prometheus metrics (`GET /metrics`): needs a client key unless `metrics.public` is set.
     case metrics
+    /// The operators' dashboard (`/dashboard/…`) and its admin API (`/admin/api/…`), any method:
+    /// answered by the admin router with its own key (`admin_api_keys`), never a client key.
+    case admin
 
     /// A matched request: the route, and the model named in the path (Gemini routes,
     /// `GET /v1/models/{id}`), still percent-encoded as sent.
@@ -60,6 +63,9 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
         case ("GET", "/metrics"): return Match(route: .metrics)
         case ("GET", "/v1beta/models"): return Match(route: .geminiModels)
         default: break
+        }
+        if path == "/dashboard" || path.hasPrefix("/dashboard/") || path.hasPrefix("/admin/api/") {
+            return Match(route: .admin)
         }
         if method == "GET", let model = tail(of: path, after: "/v1/models/"), !model.contains("/") {
             return Match(route: .model, pathModel: model)
@@ -97,7 +103,7 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
         switch self {
         case .messages, .countTokens: .anthropic
         case .geminiGenerate, .geminiStream, .geminiCountTokens, .geminiModels, .geminiModel: .gemini
-        case .chatCompletions, .completions, .embeddings, .responses, .models, .model, .health, .metrics: .openai
+        case .chatCompletions, .completions, .embeddings, .responses, .models, .model, .health, .metrics, .admin: .openai
         }
     }
 
@@ -109,7 +115,7 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
         case .completions: .completions
         case .embeddings: .embeddings
         case .responses: .responses
-        case .models, .model, .geminiModels, .geminiModel, .health, .metrics: nil
+        case .models, .model, .geminiModels, .geminiModel, .health, .metrics, .admin: nil
         }
     }
 
@@ -156,6 +162,7 @@ public enum ProxyRoute: Sendable, Equatable, CaseIterable {
         case .geminiModel: "/v1beta/models/{model}"
         case .health: "/healthz"
         case .metrics: "/metrics"
+        case .admin: "/admin"
         }
     }
 }
