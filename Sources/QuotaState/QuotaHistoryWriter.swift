@@ -86,7 +86,11 @@ public struct QuotaHistoryWriter: Sendable {
                 throw error
             }
         } else if errno == EEXIST {
-            fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
+            // Never through a symbolic link, never blocking on a FIFO; only a regular file is appended to.
+            fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+            if fd < 0 && errno == ELOOP {
+                throw .writeFailed(path: path, step: "open (a symbolic link: refused)", errno: ELOOP)
+            }
         }
         guard fd >= 0 else { throw .writeFailed(path: path, step: "open", errno: errno) }
         var info = stat()
@@ -94,6 +98,10 @@ public struct QuotaHistoryWriter: Sendable {
             let code = errno
             close(fd)
             throw .writeFailed(path: path, step: "stat", errno: code)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw .writeFailed(path: path, step: "open (not a regular file: refused)", errno: EINVAL)
         }
         return (fd, Int(info.st_size))
     }
@@ -130,6 +138,7 @@ extension RequestLogError {
     var errnoCode: Int32 {
         switch self {
         case .writeFailed(_, _, let code), .unreadable(_, let code): code
+        case .notRegularFile: ELOOP
         }
     }
 }
