@@ -1,9 +1,15 @@
 -- wrk script: POSTs a small chat request and prints one machine-readable line when done.
 -- Environment: BENCH_LABEL (a tag copied into the line), BENCH_KEY (client key, default bench-key),
--- BENCH_MODEL (default gpt-4o-mini).
+-- BENCH_MODEL (default gpt-4o-mini), BENCH_SHAPE (openai: a chat completion request, the default;
+-- anthropic: the same question as an Anthropic Messages request, for /v1/messages).
 local model = os.getenv("BENCH_MODEL") or "gpt-4o-mini"
 wrk.method = "POST"
-wrk.body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"hi"}]}'
+if os.getenv("BENCH_SHAPE") == "anthropic" then
+    wrk.body = '{"model":"' .. model .. '","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}'
+    wrk.headers["anthropic-version"] = "2023-06-01"
+else
+    wrk.body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"hi"}]}'
+end
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "bench-key")
 

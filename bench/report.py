@@ -14,6 +14,7 @@ TARGET_NAMES = {
     "hop": "nginx `proxy_pass` hop",
     "proxy": "quota-proxy",
     "proxy_scale": "quota-proxy",
+    "translated": "quota-proxy, translated",
     "litellm": "LiteLLM proxy (peer)",
 }
 
@@ -24,6 +25,7 @@ PEAK_RSS_MAX_MIB = 64.0
 STREAM_ADDED_TTFB_MAX_MS = 2.0
 READY_MAX_MS = 2000.0
 REQUEST_BYTES = len('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}')
+TRANSLATED_REQUEST_BYTES = len('{"model":"gpt-4o-mini","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}')
 
 
 def run(*command):
@@ -169,6 +171,7 @@ def main():
     rows = []
     for target, label in (("direct", TARGET_NAMES["direct"]), ("hop", TARGET_NAMES["hop"]),
                           ("proxy", f"quota-proxy ({pool} accounts)"),
+                          ("translated", f"quota-proxy ({pool} accounts), Anthropic client → OpenAI accounts (translated)"),
                           ("proxy_scale", f"quota-proxy ({int(scale):,} accounts)" if scale.isdigit() else "quota-proxy (scale)"),
                           ("litellm", "*peer:* LiteLLM %s proxy (%s worker%s)" % (
                               (peer or {}).get("version") or "", (peer or {}).get("workers") or "1",
@@ -220,6 +223,14 @@ def main():
         f"| CPU time per request | {fmt_ratio(ratio('proxy', 'hop', 'cpu'))} |",
         f"| added p50 over direct: quota-proxy / nginx hop | {fmt_us(added_p50_proxy)} / {fmt_us(added_p50_hop)} |",
     ]
+    if "translated" in row:
+        ratio_lines += [
+            f"| translated ÷ native, quota-proxy req/s | {fmt_ratio(ratio('translated', 'proxy', 'rps'))} |",
+            f"| translated ÷ native, quota-proxy CPU per request | {fmt_ratio(ratio('translated', 'proxy', 'cpu'))} |",
+            "| translation's added p50 (translated − native) | %s |" % (
+                fmt_us(row["translated"]["p50"] - row["proxy"]["p50"])
+                if row["translated"]["p50"] is not None and row["proxy"]["p50"] is not None else "–"),
+        ]
     if "proxy_scale" in row:
         ratio_lines.append(
             f"| {int(scale):,} accounts ÷ {pool} accounts, quota-proxy req/s | {fmt_ratio(ratio('proxy_scale', 'proxy', 'rps'))} |"
@@ -275,6 +286,12 @@ def main():
             f"| through quota-proxy | {p['first_byte_ms']:.2f} ms | {p['first_event_ms']:.2f} ms | {p['last_byte_ms']:.1f} ms | {p['median_gap_ms']:.1f} ms | {p['events_early_min']} |",
             f"| added by quota-proxy | {stream_added_first_byte:+.2f} ms | {stream_added_first_event:+.2f} ms | {p['last_byte_ms'] - d['last_byte_ms']:+.2f} ms | | |",
         ])
+        t = s.get("translated")
+        if t:
+            stream_text += "\n" + "\n".join([
+                f"| translated (Anthropic client → OpenAI account) | {t['first_byte_ms']:.2f} ms | {t['first_event_ms']:.2f} ms | {t['last_byte_ms']:.1f} ms | {t['median_gap_ms']:.1f} ms | {t['events_early_min']} |",
+                f"| added by translation (translated − native) | {t['first_byte_ms'] - p['first_byte_ms']:+.2f} ms | {t['first_event_ms'] - p['first_event_ms']:+.2f} ms | {t['last_byte_ms'] - p['last_byte_ms']:+.2f} ms | | |",
+            ])
 
     startup_text = ""
     ready_max = None
@@ -342,7 +359,10 @@ def main():
         f"{REQUEST_BYTES}-byte chat POST); "
         "the upstream is nginx answering a fixed ~330-byte chat completion with keep-alive; the nginx hop is "
         "`proxy_pass` with an upstream `keepalive 64` pool; quota-proxy has "
-        f"{pool} accounts on that upstream. Absolute numbers drift on a shared machine: compare within a run.",
+        f"{pool} accounts on that upstream. The translated row sends the same question as a "
+        f"{TRANSLATED_REQUEST_BYTES}-byte Anthropic Messages request to `/v1/messages`: quota-proxy translates it to a chat "
+        "completion for the OpenAI accounts and their answer back to an Anthropic message. "
+        "Absolute numbers drift on a shared machine: compare within a run.",
         "",
         "## Throughput and latency",
         "",

@@ -24,6 +24,8 @@
 #   - requests/s with wrk -t1 -c32, p50/p99 latency with wrk -t1 -c1, CPU time per request
 #     (LiteLLM: shorter runs of LITELLM_DURATION s and a wrk --timeout of LITELLM_WRK_TIMEOUT, as it
 #     serves tens of requests per second; CPU of its whole process tree)
+#   - the same through quota-proxy from an Anthropic client (POST /v1/messages) answered by the
+#     OpenAI accounts: request and answer translated (the "translated" row), and a translated stream
 #   - quota-proxy's peak RSS (VmHWM) after the load
 #   - streaming: time to first byte / first event / last byte, direct vs through the proxy
 #   - start-up: process start -> READY=1 (sd_notify) with SCALE_ACCOUNTS account files
@@ -206,6 +208,18 @@ wait_http() {
     die "$what did not answer 200 at $url (last: $code)"
 }
 
+# Checks that URL answers an Anthropic message (a translated answer: Anthropic client, OpenAI account).
+check_translated_answer() {
+    local url=$1 what=$2 auth=$3
+    local body
+    body=$(curl -sS -X POST -H 'Content-Type: application/json' -H 'anthropic-version: 2023-06-01' \
+        -H "Authorization: Bearer $auth" \
+        --data '{"model":"'"$MODEL"'","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}' "$url") ||
+        die "$what: request failed"
+    [[ $body == *'"type":"message"'* && $body == *'Hello! How can I help you today?'* ]] ||
+        die "$what answered something else: ${body:0:300}"
+}
+
 # Checks that URL answers the fixed chat completion.
 check_answer() {
     local url=$1 what=$2 auth=${3:-}
@@ -282,7 +296,7 @@ run_wrk() {
     local label=$1 url=$2 connections=$3 duration=$4
     shift 4
     local TIMEFORMAT='%3U %3S'
-    { time BENCH_LABEL=$label BENCH_KEY=${WRK_KEY:-$CLIENT_KEY} BENCH_MODEL=$MODEL \
+    { time BENCH_LABEL=$label BENCH_KEY=${WRK_KEY:-$CLIENT_KEY} BENCH_MODEL=$MODEL BENCH_SHAPE=${WRK_SHAPE:-openai} \
         wrk -t1 -c"$connections" -d"${duration}s" --timeout "${WRK_TIMEOUT:-5s}" -s "$BENCH_DIR/post.lua" "$@" "$url" \
         >"$OUT/wrk-$label.txt" 2>&1; } 2>"$OUT/wrk-$label.time" || die "wrk failed: $(tail -n 3 "$OUT/wrk-$label.txt")"
     local json
@@ -446,6 +460,7 @@ proxy_dir "$OUT/proxy" "$PROXY_PORT"
 start_proxy proxy "$OUT/proxy"
 check_answer "http://127.0.0.1:$PROXY_PORT/v1/chat/completions" quota-proxy "$CLIENT_KEY"
 check_answer "http://127.0.0.1:$HOP_PORT/v1/chat/completions" "nginx hop"
+check_translated_answer "http://127.0.0.1:$PROXY_PORT/v1/messages" "quota-proxy (translated)" "$CLIENT_KEY"
 "$BIN_DIR/quota-proxyctl" status --json --runtime-dir "$OUT/proxy/run" >"$OUT/proxy-status.json" 2>/dev/null || true
 
 # ---------------------------------------------------------------------------------------------
@@ -454,16 +469,20 @@ check_answer "http://127.0.0.1:$HOP_PORT/v1/chat/completions" "nginx hop"
 URL_DIRECT="http://127.0.0.1:$UP_PORT/v1/chat/completions"
 URL_HOP="http://127.0.0.1:$HOP_PORT/v1/chat/completions"
 URL_PROXY="http://127.0.0.1:$PROXY_PORT/v1/chat/completions"
+# The same question from an Anthropic client, answered by the OpenAI accounts: both ways translated.
+URL_TRANSLATED="http://127.0.0.1:$PROXY_PORT/v1/messages"
 
 for round in $(seq "$ROUNDS"); do
     log "round $round/$ROUNDS: throughput (wrk -t1 -c$CONNECTIONS -d${DURATION}s)"
     measure direct throughput "$round" "$URL_DIRECT" "$NGINX_UPSTREAM_PID" "$CONNECTIONS" "$DURATION"
     measure hop throughput "$round" "$URL_HOP" "$NGINX_HOP_PID" "$CONNECTIONS" "$DURATION"
     measure proxy throughput "$round" "$URL_PROXY" "$PROXY_PID_proxy" "$CONNECTIONS" "$DURATION"
+    WRK_SHAPE=anthropic measure translated throughput "$round" "$URL_TRANSLATED" "$PROXY_PID_proxy" "$CONNECTIONS" "$DURATION"
     log "round $round/$ROUNDS: latency (wrk -t1 -c1 -d${DURATION}s --latency)"
     measure direct latency "$round" "$URL_DIRECT" "$NGINX_UPSTREAM_PID" 1 "$DURATION"
     measure hop latency "$round" "$URL_HOP" "$NGINX_HOP_PID" 1 "$DURATION"
     measure proxy latency "$round" "$URL_PROXY" "$PROXY_PID_proxy" 1 "$DURATION"
+    WRK_SHAPE=anthropic measure translated latency "$round" "$URL_TRANSLATED" "$PROXY_PID_proxy" 1 "$DURATION"
 done
 printf '{"target":"proxy","kind":"memory","vmhwm_kib":%d,"vmrss_kib":%d}\n' \
     "$(kib "$PROXY_PID_proxy" VmHWM)" "$(kib "$PROXY_PID_proxy" VmRSS)" >>"$METRICS"
@@ -500,9 +519,10 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Streaming: direct to the simulator vs through quota-proxy
 
-log "streaming: $STREAM_REPS requests each, direct and through quota-proxy"
+log "streaming: $STREAM_REPS requests each, direct, through quota-proxy, and translated (Anthropic client)"
 "$PYTHON" "$BENCH_DIR/sse_timing.py" --target "direct=127.0.0.1:$SIM_PORT:$SIM_KEY" \
-    --target "proxy=127.0.0.1:$PROXY_PORT:$CLIENT_KEY" --model "$STREAM_MODEL" --reps "$STREAM_REPS" \
+    --target "proxy=127.0.0.1:$PROXY_PORT:$CLIENT_KEY" \
+    --target "translated@anthropic=127.0.0.1:$PROXY_PORT:$CLIENT_KEY" --model "$STREAM_MODEL" --reps "$STREAM_REPS" \
     >"$OUT/streaming.json" || die "streaming measurement failed"
 printf '{"kind":"streaming","delay_ms":%d,"result":%s}\n' "$STREAM_DELAY_MS" "$(cat "$OUT/streaming.json")" >>"$METRICS"
 printf '{"target":"proxy","kind":"memory_after_streaming","vmhwm_kib":%d}\n' "$(kib "$PROXY_PID_proxy" VmHWM)" >>"$METRICS"

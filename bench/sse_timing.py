@@ -14,6 +14,10 @@ them all arriving at once, at the end.
 
   sse_timing.py --target direct=127.0.0.1:8601:sk-bench-000001 \
                 --target proxy=127.0.0.1:8045:bench-key --model gpt-4o-mini --reps 10
+
+A target named `NAME@anthropic=host:port:key` sends the same question as an Anthropic Messages
+request (`POST /v1/messages`): through quota-proxy to an OpenAI account it measures a stream
+translated event by event.
 """
 
 import argparse
@@ -24,15 +28,18 @@ import sys
 import time
 
 
-def one_request(host, port, key, model, timeout):
-    body = json.dumps(
-        {"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]},
-        separators=(",", ":"),
-    ).encode()
+def one_request(host, port, key, model, timeout, shape="openai"):
+    question = {"model": model, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    path, extra = "/v1/chat/completions", ""
+    if shape == "anthropic":
+        question["max_tokens"] = 64
+        path, extra = "/v1/messages", "anthropic-version: 2023-06-01\r\n"
+    body = json.dumps(question, separators=(",", ":")).encode()
     request = (
-        f"POST /v1/chat/completions HTTP/1.1\r\n"
+        f"POST {path} HTTP/1.1\r\n"
         f"Host: {host}:{port}\r\n"
         f"Authorization: Bearer {key}\r\n"
+        f"{extra}"
         f"Content-Type: application/json\r\n"
         f"Accept: text/event-stream\r\n"
         f"Content-Length: {len(body)}\r\n"
@@ -116,17 +123,18 @@ def main():
     targets = []
     for spec in args.target:
         name, _, rest = spec.partition("=")
+        name, _, shape = name.partition("@")
         host, port, key = rest.split(":", 2)
-        targets.append((name, host, int(port), key))
+        targets.append((name, host, int(port), key, shape or "openai"))
 
     for _ in range(args.warmup):
-        for name, host, port, key in targets:
-            one_request(host, port, key, args.model, args.timeout)
+        for name, host, port, key, shape in targets:
+            one_request(host, port, key, args.model, args.timeout, shape)
 
     runs = {name: [] for name, *_ in targets}
     for _ in range(args.reps):
-        for name, host, port, key in targets:
-            result = one_request(host, port, key, args.model, args.timeout)
+        for name, host, port, key, shape in targets:
+            result = one_request(host, port, key, args.model, args.timeout, shape)
             if result["status"] != 200:
                 print(f"sse_timing: {name} answered HTTP {result['status']}", file=sys.stderr)
                 sys.exit(1)
