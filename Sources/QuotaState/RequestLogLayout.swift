@@ -29,18 +29,6 @@ public enum RequestLogLayout {
     /// The rotation numbers present in `directory`, ascending (newest first); `nil` when the folder
     /// does not exist.
     static func rotationNumbers(in directory: String) throws(RequestLogError) -> [Int]? {
-        guard let dir = opendir(directory) else {
-            if errno == ENOENT { return nil }
-            throw .unreadable(path: directory, errno: errno)
-        }
-        defer { closedir(dir) }
-        var numbers: [Int] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if let number = rotationNumber(of: name) { numbers.append(number) }
-        }
-        return numbers.sorted()
+        try LogFileSet.requestLog(directory: directory).rotationNumbers()
     }
 }
