@@ -187,22 +187,21 @@ environment_line() {
         "$work/state" "$work/run" "$work/config.json" "$bin"
 }
 
-openai_curl="curl -s http://LISTEN/v1/chat/completions -H 'Authorization: Bearer $client_key' -H 'content-type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
-anthropic_curl="curl -s http://LISTEN/v1/messages -H 'x-api-key: $client_key' -H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' -d '{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"
-
 print_try_it() {
     echo "Try it. In another terminal, first:"
     echo "  $(environment_line)"
     echo "then:"
-    echo "  ${openai_curl//LISTEN/$listen}"
-    echo "  ${anthropic_curl//LISTEN/$listen}"
+    echo "  curl -s http://$listen/v1/chat/completions -H 'Authorization: Bearer $client_key' -H 'content-type: application/json' \\"
+    echo "       -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'   # OpenAI client"
+    echo "  curl -s http://$listen/v1/messages -H 'x-api-key: $client_key' -H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' \\"
+    echo "       -d '{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'   # Anthropic client"
     echo "  quota-proxyctl status"
     echo "  quota-proxyctl accounts list"
     echo "  quota-proxyctl quota            # quota per account and model, and what protection does with it"
     echo "  quota-proxyctl requests         # the request log: which account answered"
     echo "  curl -s http://$listen/metrics -H 'Authorization: Bearer $client_key'   # Prometheus"
     echo "  http://$listen/dashboard/   (admin key: $admin_key)"
-    echo "  packaging/demo.sh --scenario   # the walkthrough: protection, failover, 429, recovery"
+    echo "  $repo/packaging/demo.sh --scenario   # a separate walkthrough: protection, failover, 429, recovery"
     echo
     echo "Press Ctrl-C to stop."
 }
