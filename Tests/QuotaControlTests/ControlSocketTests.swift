@@ -26,8 +26,8 @@ struct ControlSocketTests {
         router.register("fail", summary: "always fails") { _ in
             throw ControlError(code: .notFound, message: "account acc-9 not found")
         }
-        router.register("slow", summary: "answers after 0.6 s") { _ in
-            try await Task.sleep(for: .milliseconds(600))
+        router.register("slow", summary: "answers after 2.5 s") { _ in
+            try await Task.sleep(for: .milliseconds(2500))
             return ["slow": true]
         }
         router.register("account", summary: "echoes a valid account id") { request in
@@ -111,21 +111,22 @@ struct ControlSocketTests {
     /// A client that starts a line and never finishes it, or sends nothing at all, is answered
     /// `timeout` and disconnected; one that waits for a slow answer is not.
     @Test func connectionsThatNeverFinishALineAreClosed() async throws {
-        try await withServer(requestLineTimeout: .milliseconds(300)) { path, client in
+        // 1.5 s: long enough that a loaded machine delivers a whole line in time, shorter than "slow".
+        try await withServer(requestLineTimeout: .milliseconds(1500)) { path, client in
             let started = ContinuousClock.now
             let partial = try await RawSocket.talk(path: path, send: #"{"id":1,"cmd":"ec"#, readFor: .seconds(5))
             #expect(partial.closed, "the connection must be closed by the server")
             #expect(ContinuousClock.now - started < .seconds(4))
             let answer = try #require(partial.lines.first)
             #expect(answer["error"]?["code"] == "timeout")
-            #expect(answer["error"]?["message"]?.stringValue?.contains("no complete request line within 0.3 s") == true)
+            #expect(answer["error"]?["message"]?.stringValue?.contains("no complete request line within 1.5 s") == true)
 
             let silent = try await RawSocket.talk(path: path, send: "", readFor: .seconds(5))
             #expect(silent.closed && silent.lines.first?["error"]?["code"] == "timeout")
 
             // The deadline runs only while the server waits for a line: a slow answer is not cut,
             // and the next line gets a fresh deadline.
-            let slow = try await RawSocket.talk(path: path, send: #"{"id":2,"cmd":"slow"}"# + "\n", readFor: .seconds(5))
+            let slow = try await RawSocket.talk(path: path, send: #"{"id":2,"cmd":"slow"}"# + "\n", readFor: .seconds(8))
             #expect(slow.lines.first == ["id": 2, "ok": true, "result": ["slow": true]])
             #expect(slow.lines.dropFirst().first?["error"]?["code"] == "timeout")
             #expect(try await client.send("ping") == ["pong": true])
