@@ -78,6 +78,36 @@ struct ProviderDefaultsIntegrationTests {
         await env.stop()
     }
 
+    /// `loadCodeAssist` (project discovery) and the refresher's quota poll carry the defaults too.
+    @Test func discoveryAndQuotaPollsCarryTheProviderHeaders() async throws {
+        let headers: QuotaCore.JSONValue = ["gemini-code-assist": ["headers": ["User-Agent": "ca-operator/1.0"]]]
+        // A key without a project: discovery finds none, so loadCodeAssist stays the last request.
+        let env = try await ProxyEnvironment.start(keys: [SimulatedKey(key: "ya29-noproject-01")], config: ["providers": headers]) { url in
+            [GeminiAccountTests.codeAssist("ca", key: "ya29-noproject-01", baseURLs: [url])]
+        }
+        _ = try? await env.control.send("warmup", arguments: ["account": "ca", "model": "gemini-2.5-pro"])
+        let discovery = try #require(try await env.simulatorState.stats(forKey: "ya29-noproject-01").lastRequest)
+        #expect(discovery.path == "/v1internal:loadCodeAssist")
+        #expect(discovery.headers["user-agent"] == "ca-operator/1.0")
+        await env.stop()
+
+        let stack = try await StackEnvironment.start(
+            simulator: SimulatorConfiguration(keys: [SimulatedKey(key: "ya29-poll-000001", project: "p-1")]), services: ["refresher"],
+            config: #"{"providers": {"gemini-code-assist": {"headers": {"User-Agent": "ca-operator/1.0"}}}}"#
+        ) { url in
+            var account = GeminiAccountTests.codeAssist("polled", key: "ya29-poll-000001", baseURLs: [url], project: "p-1")
+            account.quotaSource = QuotaSource(kind: .antigravity, url: url)
+            return [account]
+        }
+        let polled = await stack.eventually {
+            try await stack.simulatorState.stats(forKey: "ya29-poll-000001").lastRequest?.path == "/v1internal:fetchAvailableModels"
+        }
+        #expect(polled, "\(stack.log("refresher"))")
+        let poll = try await stack.simulatorState.stats(forKey: "ya29-poll-000001").lastRequest
+        #expect(poll?.headers["user-agent"] == "ca-operator/1.0")
+        await stack.stop()
+    }
+
     /// The account names neither a token URL nor an OAuth client: the refresher posts the grant
     /// to `providers.<name>.oauth.token_url` with its client id and secret, and saves none of them.
     @Test func anOAuthRefreshUsesTheProviderClientAndTokenURL() async throws {
