@@ -16,6 +16,8 @@ actor ProjectDiscovery {
     private let state: StateDirectory
     private let logger: Logger
     private let onDiscovered: @Sendable (Account) async -> Void
+    /// The `providers.<name>` defaults in force now (they change on a configuration reload).
+    private let defaults: @Sendable (Provider) -> ProviderDefaults
     private var inFlight: [String: Task<Result<String, DiscoveryError>, Never>] = [:]
 
     /// Why an account has no project, for the client's error and the logs.
@@ -23,8 +25,13 @@ actor ProjectDiscovery {
         var description: String
     }
 
-    init(client: UpstreamHTTPClient, state: StateDirectory, logger: Logger, onDiscovered: @escaping @Sendable (Account) async -> Void) {
+    init(
+        client: UpstreamHTTPClient, state: StateDirectory, logger: Logger,
+        defaults: @escaping @Sendable (Provider) -> ProviderDefaults = { _ in ProviderDefaults() },
+        onDiscovered: @escaping @Sendable (Account) async -> Void
+    ) {
         self.client = client
+        self.defaults = defaults
         self.state = state
         self.logger = logger
         self.onDiscovered = onDiscovered
@@ -44,6 +51,7 @@ actor ProjectDiscovery {
     private func discover(_ account: Account) async -> Result<String, DiscoveryError> {
         let dialect = GeminiCodeAssistDialect()
         var problems: [String] = []
+        let extraHeaders = defaults(account.provider).headers(for: account.extraHeaders)
         // Base URLs in order; the next on a connection error, 5xx or 404 (SPEC 2.7).
         for baseURL in account.allBaseURLs {
             guard let origin = UpstreamOrigin(url: baseURL) else {
@@ -54,7 +62,7 @@ actor ProjectDiscovery {
             headers.add(name: "content-type", value: "application/json")
             let credential = dialect.credentialHeader(account.credentials)
             headers.add(name: credential.name, value: credential.value)
-            for (name, value) in account.extraHeaders.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
+            for (name, value) in extraHeaders { headers.add(name: name, value: value) }
             let path = dialect.methodPath(CodeAssistProject.method, apiRoot: dialect.apiRoot(basePath: origin.basePath))
             let request = UpstreamRequest(
                 origin: origin, head: HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: headers),

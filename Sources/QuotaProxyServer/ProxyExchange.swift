@@ -202,6 +202,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
                 request, account: account, dialect: dialect, endpoint: endpoint,
                 body: translation.map { ByteBuffer(bytes: $0.body) } ?? request.body,
                 stream: translation?.upstreamStreams ?? request.streamByPath, native: translation == nil,
+                providerHeaders: routing.settings.providerHeaders[account.provider.ordinal],
                 timeouts: routing.settings.upstreamTimeouts, allocator: context.channel.allocator)
         } catch {
             // A broken base_url or an operation the provider lacks: retrying will not help.

@@ -99,19 +99,24 @@ public final class ProxyService: ManagedService {
             catalog.refresh()
             coordinator.broadcast(.accountsChanged(AccountChanges(replacement: catalog.snapshot.accounts)))
         }
-        projects = ProjectDiscovery(client: client, state: context.stateDirectory, logger: logger) { account in
+        let configurationBox = self.configuration
+        projects = ProjectDiscovery(
+            client: client, state: context.stateDirectory, logger: logger, defaults: { configurationBox.current.defaults(for: $0) }
+        ) { account in
             // Every loop learns the project at once, whether or not the file could be written.
             catalog.refresh()
             coordinator.broadcast(.accountsChanged(AccountChanges(replacement: nil, updated: [account])))
         }
-        let configurationBox = self.configuration
         flusher = QuotaFlusher(
             coordinator: coordinator, catalog: catalog, state: context.stateDirectory, logger: logger,
             evaluator: { ProtectionEvaluator(configuration: configurationBox.current) })
         let requestLog = RequestLogFlusher(
             coordinator: coordinator, state: context.stateDirectory, settings: configuration.requestLog, logger: logger)
         self.requestLog = requestLog
-        warmups = WarmupExecutor(coordinator: coordinator, client: client, metrics: metrics, projects: projects) { record in
+        warmups = WarmupExecutor(
+            coordinator: coordinator, client: client, metrics: metrics, projects: projects,
+            defaults: { configurationBox.current.defaults(for: $0) }
+        ) { record in
             if configurationBox.current.requestLog.enabled { requestLog.add(record) }
         }
         admin = AdminRouter(

@@ -33,6 +33,9 @@ struct RoutingSettings: Sendable {
     /// The time limits of each upstream attempt (`routing.upstream_head_timeout_seconds`,
     /// `routing.upstream_idle_timeout_seconds`).
     var upstreamTimeouts: UpstreamTimeouts
+    /// `providers.<name>.headers` by ``Provider/ordinal``, sorted by name: resolved once per
+    /// (re)load so the request path only walks a short array.
+    var providerHeaders: [[(name: String, value: String)]]
 
     init(configuration: QuotaProxyConfiguration) {
         authenticator = ClientKeyAuthenticator(keys: configuration.clientAPIKeys)
@@ -60,5 +63,6 @@ struct RoutingSettings: Sendable {
         upstreamTimeouts = UpstreamTimeouts(
             responseHead: .seconds(Int64(configuration.routing.upstreamHeadTimeoutSeconds)),
             idle: .seconds(Int64(configuration.routing.upstreamIdleTimeoutSeconds)))
+        providerHeaders = Provider.allCases.map { configuration.defaults(for: $0).sortedHeaders }
     }
 }

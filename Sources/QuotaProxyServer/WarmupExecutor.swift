@@ -23,6 +23,8 @@ struct WarmupExecutor: Sendable {
     let metrics: ProxyMetrics
     /// Finds a Code Assist account's project before its first request.
     let projects: ProjectDiscovery
+    /// The `providers.<name>` defaults in force now (they change on a configuration reload).
+    let defaults: @Sendable (Provider) -> ProviderDefaults
     /// Hands a finished warmup to the request log.
     let log: @Sendable (RequestRecord) -> Void
 
@@ -110,8 +112,13 @@ struct WarmupExecutor: Sendable {
         headers.add(name: "content-type", value: "application/json")
         let credential = dialect.credentialHeader(account.credentials)
         headers.add(name: credential.name, value: credential.value)
-        for header in dialect.defaultHeaders { headers.add(name: header.name, value: header.value) }
-        for (name, value) in account.extraHeaders.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
+        // The operator's headers (the account's own, then its provider's defaults) replace a
+        // dialect default of the same name.
+        let extraHeaders = defaults(account.provider).headers(for: account.extraHeaders)
+        for header in dialect.defaultHeaders where !extraHeaders.contains(where: { ProviderDefaults.sameName($0.name, header.name) }) {
+            headers.add(name: header.name, value: header.value)
+        }
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         report.route = ProxyRoute.generateRoute(of: account.provider.wireProtocol).name
         report.provider = account.provider
         let action = purpose == .warmup ? "warmup" : "test"

@@ -41,8 +41,23 @@ struct AccountRefresher: Sendable {
             forceTokenRenewal
                 || TokenRefreshPolicy.needsRefresh(oauth, now: now, leadSeconds: configuration.refresher.tokenRefreshLeadSeconds)
         {
-            switch await tokens.renew(oauth, now: now) {
-            case .success(let renewed):
+            // The account's own client and token URL, else `providers.<name>.oauth` (never saved
+            // into the file: a changed default applies on the next renewal).
+            let resolved = configuration.defaults(for: account.provider).resolving(oauth)
+            let result: Result<OAuthCredentials, OAuthRefreshError>
+            if resolved.tokenURL.isEmpty {
+                result = .failure(
+                    .malformedResponse(
+                        statusCode: 0,
+                        problem: "no token URL: the account has no credentials.token_url and providers.\(account.provider.rawValue).oauth.token_url is not set"))
+            } else {
+                result = await tokens.renew(resolved, now: now)
+            }
+            switch result {
+            case .success(var renewed):
+                renewed.tokenURL = oauth.tokenURL
+                renewed.clientID = oauth.clientID
+                renewed.clientSecret = oauth.clientSecret
                 credentials = .oauth(renewed)
                 report.tokenRenewed = true
                 logger.info(
@@ -61,6 +76,9 @@ struct AccountRefresher: Sendable {
         if disableReason == nil {
             var asking = account
             asking.credentials = credentials
+            // Headers of the account, then its provider's defaults (only for this poll, not saved).
+            let headers = configuration.defaults(for: account.provider).headers(for: account.extraHeaders)
+            asking.extraHeaders = Dictionary(headers.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
             // A poll is given up on SIGTERM (a token renewal above never is: a rotated refresh
             // token must be saved); the credentials are still written below.
             fetched =

@@ -29,7 +29,7 @@ extension SimulatorResponder {
             _ = await state.refresh(token: nil)
             return Self.oauthError("invalid_request", "refresh_token is required")
         }
-        switch await state.refresh(token: token) {
+        switch await state.refresh(token: token, clientID: parameters["client_id"], clientSecret: parameters["client_secret"]) {
         case .issued(let accessToken, let refreshToken, let expiresIn):
             return HTTPResponses.json(200, [
                 "access_token": .string(accessToken), "token_type": "Bearer",
@@ -37,11 +37,13 @@ extension SimulatorResponder {
             ], headers: [.cacheControl: "no-store"])
         case .invalidGrant(let description):
             return Self.oauthError("invalid_grant", description)
+        case .invalidClient(let description):
+            return Self.oauthError("invalid_client", description, status: 401)
         }
     }
 
-    static func oauthError(_ error: String, _ description: String) -> Response {
-        HTTPResponses.json(400, ["error": .string(error), "error_description": .string(description)], headers: [.cacheControl: "no-store"])
+    static func oauthError(_ error: String, _ description: String, status: Int = 400) -> Response {
+        HTTPResponses.json(status, ["error": .string(error), "error_description": .string(description)], headers: [.cacheControl: "no-store"])
     }
 
     /// `POST /anonymous/mint`: a new anonymous key, or 429 with `Retry-After` while the configured

@@ -32,6 +32,8 @@ public actor SimulatorState {
     enum RefreshOutcome: Sendable, Equatable {
         case issued(accessToken: String, refreshToken: String, expiresIn: Int)
         case invalidGrant(String)
+        /// The grant did not name the OAuth client the refresh token was issued to.
+        case invalidClient(String)
     }
 
     /// The outcome of an anonymous mint.
@@ -307,10 +309,13 @@ public actor SimulatorState {
 
     /// Handles `grant_type=refresh_token`: counts the call, and on success creates the new access
     /// token as a key and rotates the refresh token if configured.
-    func refresh(token: String?) -> RefreshOutcome {
+    func refresh(token: String?, clientID: String? = nil, clientSecret: String? = nil) -> RefreshOutcome {
         counters.oauthTokenCalls += 1
         guard let token, !token.isEmpty else { return .invalidGrant("refresh_token is missing") }
         guard let config = refreshTokens[token] else { return .invalidGrant("refresh token is invalid, expired or revoked") }
+        if let required = config.clientID, clientID != required || (config.clientSecret.map { $0 != clientSecret } ?? false) {
+            return .invalidClient("the OAuth client (client_id/client_secret) is missing or not the one this token was issued to")
+        }
         guard let template = keys[config.keyTemplate] else {
             return .invalidGrant("the account behind this refresh token no longer exists")
         }

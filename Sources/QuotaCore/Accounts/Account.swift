@@ -111,7 +111,8 @@ public struct Account: Sendable, Equatable, Identifiable {
             if oauth.accessToken.isEmpty && oauth.refreshToken.isEmpty {
                 return "credentials need an access_token or a refresh_token"
             }
-            if !Account.isHTTPURL(oauth.tokenURL) {
+            // Empty: the refresher uses `providers.<provider>.oauth.token_url` of the configuration.
+            if !oauth.tokenURL.isEmpty && !Account.isHTTPURL(oauth.tokenURL) {
                 return "credentials.token_url \"\(oauth.tokenURL)\" must be an http:// or https:// URL"
             }
         default:
@@ -144,13 +145,21 @@ public struct Account: Sendable, Equatable, Identifiable {
     /// Header names the proxy or the transport set themselves, which `headers` must not override.
     static let reservedHeaderNames: Set<String> = [
         "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
-        "proxy-connection", "authorization", "x-api-key", "x-goog-api-key", "expect",
+        "proxy-connection", "authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "expect",
     ]
 
     /// Why `headers` cannot be sent, if they cannot.
     static func extraHeaderProblem(_ headers: [String: String]) -> String? {
+        guard let problem = headerProblem(headers) else { return nil }
+        return problem.name == nil ? "headers " + problem.message : "headers: " + problem.message
+    }
+
+    /// The first rule `headers` break (an account's `headers`, a `providers.<name>.headers`): too
+    /// many, a name that is no HTTP token, a header the proxy sets itself, a value with a control
+    /// character or too long. `name` is the offending header, `nil` when the problem is the count.
+    static func headerProblem(_ headers: [String: String]) -> (name: String?, message: String)? {
         if headers.count > maximumExtraHeaders {
-            return "headers has \(headers.count) entries; at most \(maximumExtraHeaders) are allowed"
+            return (nil, "has \(headers.count) entries; at most \(maximumExtraHeaders) are allowed")
         }
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
             let isToken = !name.isEmpty && name.utf8.allSatisfy { byte in
@@ -158,14 +167,14 @@ public struct Account: Sendable, Equatable, Identifiable {
                     || Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
             }
             guard isToken, name.utf8.count <= maximumExtraHeaderBytes else {
-                return "headers: \"\(name.prefix(64))\" is not a valid header name"
+                return (String(name.prefix(64)), "\"\(name.prefix(64))\" is not a valid header name")
             }
             if reservedHeaderNames.contains(name.lowercased()) {
-                return "headers: \(name) is set by the proxy itself (credentials and framing) and cannot be overridden"
+                return (name, "\(name) is set by the proxy itself (credentials and framing) and cannot be overridden")
             }
             guard value.utf8.count <= maximumExtraHeaderBytes, value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 })
             else {
-                return "headers: the value of \(name) contains a line break or control character, or is too long"
+                return (name, "the value of \(name) contains a line break or control character, or is too long")
             }
         }
         return nil

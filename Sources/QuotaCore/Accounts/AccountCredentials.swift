@@ -27,7 +27,8 @@ public struct OAuthCredentials: Sendable, Equatable {
     public var refreshToken: String
     /// When the access token expires; `nil` when unknown.
     public var expiresAt: Date?
-    /// The token endpoint the `refresh_token` grant is posted to.
+    /// The token endpoint the `refresh_token` grant is posted to; empty when the account file has
+    /// none (then `providers.<provider>.oauth.token_url` of the configuration is used).
     public var tokenURL: String
     /// The OAuth client the tokens were issued to (`client_id`), sent with the `refresh_token`
     /// grant when set (Google's token endpoint requires it). Written by the operator.
@@ -64,7 +65,7 @@ extension AccountCredentials: Codable {
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: container.codingPath,
-                    debugDescription: "credentials need either \"api_key\" or \"access_token\" + \"refresh_token\" + \"token_url\""
+                    debugDescription: "credentials need either \"api_key\" or \"access_token\" + \"refresh_token\" (+ \"token_url\" unless the configuration's providers.<provider>.oauth.token_url gives it)"
                 )
             )
         }
@@ -85,7 +86,7 @@ extension AccountCredentials: Codable {
             accessToken: try container.decode(String.self, forKey: .accessToken),
             refreshToken: try container.decode(String.self, forKey: .refreshToken),
             expiresAt: expiresAt,
-            tokenURL: try container.decode(String.self, forKey: .tokenURL)
+            tokenURL: try container.decodeIfPresent(String.self, forKey: .tokenURL) ?? ""
         )
         oauth.clientID = try container.decodeIfPresent(String.self, forKey: .clientID)
         oauth.clientSecret = try container.decodeIfPresent(String.self, forKey: .clientSecret)
@@ -103,7 +104,7 @@ extension AccountCredentials: Codable {
             if let expiresAt = oauth.expiresAt {
                 try container.encode(Timestamp.unixSeconds(expiresAt), forKey: .expiresAt)
             }
-            try container.encode(oauth.tokenURL, forKey: .tokenURL)
+            if !oauth.tokenURL.isEmpty { try container.encode(oauth.tokenURL, forKey: .tokenURL) }
             try container.encodeIfPresent(oauth.clientID, forKey: .clientID)
             try container.encodeIfPresent(oauth.clientSecret, forKey: .clientSecret)
         }

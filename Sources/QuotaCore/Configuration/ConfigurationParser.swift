@@ -7,10 +7,18 @@ import Foundation
 /// Environment overrides: `QUOTA_PROXY_<KEY_PATH>` for every setting (e.g. `QUOTA_PROXY_LISTEN_PORT`,
 /// `QUOTA_PROXY_QUOTA_PROTECTION_THRESHOLD_PERCENTAGE`; lists comma-separated), plus the seed's
 /// aliases `API_TOKEN` (adds a client key) and `DISABLE_ANONYMOUS_FALLBACK` (`routing.disable_fallback`).
+/// `providers.<name>.oauth.*` are set with `QUOTA_PROXY_PROVIDERS_<NAME>_OAUTH_<KEY>` (the name with
+/// `-` as `_`, e.g. `QUOTA_PROXY_PROVIDERS_GEMINI_CODE_ASSIST_OAUTH_CLIENT_SECRET`); headers only in the file.
 public struct ConfigurationParser: Sendable {
     enum Kind: Sendable {
         case section, string, optionalString, int, bool, stringList, stringListMap, stringMap
+        /// `providers`: provider name → `{"headers": {…}, "oauth": {"client_id", "client_secret", "token_url"}}`.
+        case providerMap
     }
+
+    /// The keys of one `providers.<name>` object and of its `oauth` object.
+    static let providerKeys = ["headers", "oauth"]
+    static let providerOAuthKeys = ["client_id", "client_secret", "token_url"]
 
     /// Every key of the file with its kind, in documentation order.
     static let schema: [(key: String, kind: Kind)] = [
@@ -36,6 +44,7 @@ public struct ConfigurationParser: Sendable {
         ("request_log.max_files", .int), ("request_log.include_bodies", .bool),
         ("metrics", .section), ("metrics.public", .bool),
         ("dashboard", .section), ("dashboard.enabled", .bool), ("dashboard.assets_dir", .optionalString),
+        ("providers", .providerMap),
     ]
 
     /// The environment variable that overrides a key: `listen.port` → `QUOTA_PROXY_LISTEN_PORT`.
@@ -131,6 +140,7 @@ public struct ConfigurationParser: Sendable {
         reader.read("admin_api_keys", into: &config.adminAPIKeys)
         reader.read("dashboard.enabled", into: &config.dashboard.enabled)
         reader.readOptional("dashboard.assets_dir", into: &config.dashboard.assetsDirectory)
+        reader.readProviders(into: &config.providers)
         problems += reader.problems
 
         if let token = environment["API_TOKEN"], !token.isEmpty {
@@ -183,13 +193,14 @@ public struct ConfigurationParser: Sendable {
         problems: inout [ConfigurationProblem]
     ) {
         var overrides: [(key: String, variable: String, raw: String)] = []
-        for (key, kind) in Self.schema where kind != .section && kind != .stringListMap {
+        for (key, kind) in Self.schema where kind != .section && kind != .stringListMap && kind != .providerMap {
             let variable = Self.environmentVariable(for: key)
             if let raw = environment[variable] { overrides.append((key, variable, raw)) }
         }
         if let raw = environment["DISABLE_ANONYMOUS_FALLBACK"], environment["QUOTA_PROXY_ROUTING_DISABLE_FALLBACK"] == nil {
             overrides.append(("routing.disable_fallback", "DISABLE_ANONYMOUS_FALLBACK", raw))
         }
+        applyProviderEnvironment(to: &root, sources: &sources)
         let kinds = Dictionary(Self.schema.map { ($0.key, $0.kind) }, uniquingKeysWith: { first, _ in first })
         for override in overrides {
             guard let kind = kinds[override.key] else { continue }
@@ -203,6 +214,33 @@ public struct ConfigurationParser: Sendable {
             Self.set(value, at: override.key, in: &root)
             sources[override.key] = override.variable
         }
+    }
+
+    /// `QUOTA_PROXY_PROVIDERS_<NAME>_OAUTH_<KEY>` into `providers.<name>.oauth.<key>` (empty or
+    /// `null`: no value). Left alone when `providers` in the file is not an object (reported later).
+    private func applyProviderEnvironment(to root: inout [String: JSONValue], sources: inout [String: String]) {
+        var providers = root["providers"]?.objectValue ?? [:]
+        guard root["providers"] == nil || root["providers"]?.objectValue != nil else { return }
+        var changed = false
+        for provider in Provider.allCases {
+            for name in Self.providerOAuthKeys {
+                let key = "providers.\(provider.rawValue).oauth.\(name)"
+                let variable = Self.environmentVariable(for: key).replacingOccurrences(of: "-", with: "_")
+                guard let raw = environment[variable] else { continue }
+                let trimmed = raw.trimmingCharacters(in: .whitespaces)
+                var entry = providers[provider.rawValue]?.objectValue ?? [:]
+                guard providers[provider.rawValue] == nil || providers[provider.rawValue]?.objectValue != nil,
+                    entry["oauth"] == nil || entry["oauth"]?.objectValue != nil
+                else { continue }
+                var oauth = entry["oauth"]?.objectValue ?? [:]
+                oauth[name] = trimmed.isEmpty || trimmed == "null" ? .null : .string(trimmed)
+                entry["oauth"] = .object(oauth)
+                providers[provider.rawValue] = .object(entry)
+                sources[key] = variable
+                changed = true
+            }
+        }
+        if changed { root["providers"] = .object(providers) }
     }
 
     private enum EnvironmentValue { case success(JSONValue), failure(String) }
@@ -234,7 +272,7 @@ public struct ConfigurationParser: Sendable {
                 object[pair[0]] = .string(pair[1])
             }
             return .success(.object(object))
-        case .section, .stringListMap:
+        case .section, .stringListMap, .providerMap:
             return .failure("cannot be set from the environment")
         }
     }
@@ -378,6 +416,66 @@ private struct Reader {
             aliases[alias] = mapped
         }
         target = aliases
+    }
+
+    /// `providers`: each name must be a ``Provider``; each value `{"headers", "oauth"}`.
+    mutating func readProviders(into target: inout [Provider: ProviderDefaults]) {
+        guard let value = value("providers") else { return }
+        guard let object = value.objectValue else {
+            fail("providers", "must be an object of provider name → {\"headers\", \"oauth\"}, got \(value.kindDescription)")
+            return
+        }
+        var providers: [Provider: ProviderDefaults] = [:]
+        for (name, entry) in object.sorted(by: { $0.key < $1.key }) {
+            let key = "providers.\(name)"
+            guard let provider = Provider(rawValue: name) else {
+                fail(key, "unknown provider; expected one of \(Provider.namesForMessages)")
+                continue
+            }
+            guard let fields = entry.objectValue else {
+                fail(key, "must be an object with \"headers\" and/or \"oauth\", got \(entry.kindDescription)")
+                continue
+            }
+            var defaults = ProviderDefaults()
+            for field in fields.keys.sorted() where !ConfigurationParser.providerKeys.contains(field) {
+                fail("\(key).\(field)", "unknown key; known: " + ConfigurationParser.providerKeys.joined(separator: ", "))
+            }
+            if let headers = fields["headers"] {
+                if let headers = headers.objectValue {
+                    for (header, headerValue) in headers {
+                        guard let text = headerValue.stringValue else {
+                            fail("\(key).headers.\(header)", "must be a string, got \(headerValue.kindDescription)")
+                            continue
+                        }
+                        defaults.headers[header] = text
+                    }
+                } else if headers != .null {
+                    fail("\(key).headers", "must be an object of header name → value, got \(headers.kindDescription)")
+                }
+            }
+            if let oauth = fields["oauth"] {
+                if let oauth = oauth.objectValue {
+                    for field in oauth.keys.sorted() where !ConfigurationParser.providerOAuthKeys.contains(field) {
+                        fail("\(key).oauth.\(field)", "unknown key; known: " + ConfigurationParser.providerOAuthKeys.joined(separator: ", "))
+                    }
+                    readOAuthValue(oauth["client_id"], key: "\(key).oauth.client_id", into: &defaults.clientID)
+                    readOAuthValue(oauth["client_secret"], key: "\(key).oauth.client_secret", into: &defaults.clientSecret)
+                    readOAuthValue(oauth["token_url"], key: "\(key).oauth.token_url", into: &defaults.tokenURL)
+                } else if oauth != .null {
+                    fail("\(key).oauth", "must be an object with client_id, client_secret, token_url, got \(oauth.kindDescription)")
+                }
+            }
+            providers[provider] = defaults
+        }
+        target = providers
+    }
+
+    private mutating func readOAuthValue(_ value: JSONValue?, key: String, into target: inout String?) {
+        switch value {
+        case nil, .null?: target = nil
+        case .string(let string)?: target = string
+        case let other?: fail(key, "must be a string or null, got \(other.kindDescription)")
+        }
     }
 
     private mutating func read(_ key: String, value: JSONValue, into target: inout [String]) {

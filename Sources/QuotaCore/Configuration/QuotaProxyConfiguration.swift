@@ -1,3 +1,5 @@
+import Foundation
+
 /// The configuration shared by the three services (`/etc/quota-proxy/config.json`).
 ///
 /// Key names and defaults are fixed by SPEC.md section 3; ``ConfigurationParser`` turns a JSON
@@ -132,8 +134,19 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
     public var modelAliases: [String: String] = [:]
     public var requestLog = RequestLog()
     public var metrics = Metrics()
+    /// `providers.<name>`: headers and the OAuth client every account of a provider gets unless its
+    /// file says otherwise (see ``ProviderDefaults``). Absent providers have no defaults.
+    public var providers: [Provider: ProviderDefaults] = [:]
 
     public init() {}
+
+    /// The defaults for accounts of `provider` (empty when `providers.<name>` is not set).
+    public func defaults(for provider: Provider) -> ProviderDefaults {
+        providers[provider] ?? ProviderDefaults()
+    }
+
+    /// The longest `providers.<name>.oauth` value accepted.
+    public static let maximumOAuthValueBytes = 4096
 
     /// The default normalization table of SPEC 2.3 (`gemini-3-flash` maps to itself by name).
     public static let defaultModelGroups: [String: [String]] = [
@@ -292,6 +305,9 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
                 fail("model_aliases.\(alias)", "maps to \(mapped), which is itself an alias; aliases are not followed in chains")
             }
         }
+        for (provider, defaults) in providers.sorted(by: { $0.key.ordinal < $1.key.ordinal }) {
+            problems += Self.problems(of: defaults, key: "providers.\(provider.rawValue)")
+        }
         if requestLog.maxFileBytes < 65536 {
             fail("request_log.max_file_bytes", "must be at least 65536, got \(requestLog.maxFileBytes)")
         }
@@ -299,6 +315,51 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
             fail("request_log.max_files", "must be between 1 and 100, got \(requestLog.maxFiles)")
         }
         return problems
+    }
+
+    /// What is wrong with one `providers.<name>` object; messages never contain the client secret.
+    static func problems(of defaults: ProviderDefaults, key: String) -> [ConfigurationProblem] {
+        var problems: [ConfigurationProblem] = []
+        func fail(_ key: String, _ message: String) {
+            problems.append(ConfigurationProblem(key: key, message: message))
+        }
+        if let problem = Account.headerProblem(defaults.headers) {
+            fail(problem.name.map { "\(key).headers.\($0)" } ?? "\(key).headers", problem.message)
+        }
+        let names = defaults.headers.keys.sorted()
+        for (index, name) in names.enumerated() {
+            if let other = names[..<index].first(where: { ProviderDefaults.sameName($0, name) }) {
+                fail("\(key).headers.\(name)", "repeats \(other) (header names are case-insensitive); keep one")
+            }
+        }
+        let oauthKey = "\(key).oauth"
+        for (name, value) in [("client_id", defaults.clientID), ("client_secret", defaults.clientSecret)] {
+            guard let value else { continue }
+            if value.isEmpty {
+                fail("\(oauthKey).\(name)", "must not be empty; remove the key or set null for none")
+            } else if value.utf8.count > maximumOAuthValueBytes || value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                fail("\(oauthKey).\(name)", "must be at most \(maximumOAuthValueBytes) bytes without control characters")
+            }
+        }
+        if defaults.clientSecret != nil && defaults.clientID == nil {
+            fail("\(oauthKey).client_secret", "is set without \(oauthKey).client_id; a secret belongs to a client")
+        }
+        if let tokenURL = defaults.tokenURL, !Self.isTokenURL(tokenURL) {
+            fail(
+                "\(oauthKey).token_url",
+                "must be an https:// URL (http:// only to a loopback host such as 127.0.0.1), got \"\(tokenURL.prefix(200))\"")
+        }
+        return problems
+    }
+
+    /// An https URL, or an http URL to this machine (the token is sent in it).
+    static func isTokenURL(_ text: String) -> Bool {
+        guard text.utf8.count <= maximumOAuthValueBytes, Account.isHTTPURL(text), let url = URL(string: text),
+            let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased()
+        else { return false }
+        if scheme == "https" { return true }
+        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 
     /// Adds the keys read from `client_api_keys_file` after the file's own (each key once), then
