@@ -116,6 +116,26 @@ struct WarmupCommand: AsyncParsableCommand {
     }
 }
 
+/// `quota-proxyctl reload`: the proxy re-reads the account files now.
+struct ReloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Ask quota-proxy to re-read the account files now (it does every 2 s anyway).",
+        usage: "quota-proxyctl reload [<options>]",
+        discussion: "For the configuration file use systemctl reload quota-proxy (SIGHUP).")
+    @OptionGroup var options: ControlOptions
+
+    func run() async throws {
+        let answer = try await ControlCall.send(.proxy, "reload", options: options)
+        if options.json {
+            print(TerminalOutput.json(answer))
+            return
+        }
+        let counts = ["added", "updated", "removed"].map { "\(answer[$0]?.intValue ?? 0) \($0)" }.joined(separator: ", ")
+        print("reloaded the account files: \(counts); \(answer["accounts"]?.intValue ?? 0) account(s)")
+    }
+}
+
 /// `quota-proxyctl refresh`: refresh quota and tokens now.
 struct RefreshCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

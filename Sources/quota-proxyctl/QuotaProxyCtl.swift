@@ -21,14 +21,25 @@ struct QuotaProxyCtl: AsyncParsableCommand {
         version: QuotaProxyVersion.current,
         subcommands: [
             StatusCommand.self, AccountsCommand.self, CooldownsCommand.self, ClearCooldownCommand.self, ProtectionCommand.self,
-            WarmupCommand.self, RefreshCommand.self, QuotaCommand.self, RequestsCommand.self, ConfigCommand.self,
+            WarmupCommand.self, RefreshCommand.self, ReloadCommand.self, QuotaCommand.self, RequestsCommand.self, ConfigCommand.self,
         ]
     )
 
     /// Runs the command with this tool's exit codes: usage errors exit 2 (not ArgumentParser's 64).
+    /// A usage error found while running (an existing account id, a bad --provider) is said
+    /// without the root command's usage, which would only mislead.
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -36,7 +47,7 @@ struct QuotaProxyCtl: AsyncParsableCommand {
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data("quota-proxyctl: \(message(for: error))\n".utf8))
                 Glibc.exit(2)
             }
             exit(withError: error)

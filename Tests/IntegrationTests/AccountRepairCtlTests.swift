@@ -79,12 +79,15 @@ struct AccountRepairCtlTests {
 
         // Tests are logged as kind test, never as warmups.
         let recorded = await env.eventually {
-            let tests = try await ctl(env, ["requests", "--kind", "test", "--json"])
+            let tests = try await ctl(env, ["requests", "--kind", "test", "--account", "second", "--json"])
             return tests.output.components(separatedBy: #""kind" : "test""#).count - 1 == 3
         }
-        #expect(recorded, "three tests in the request log")
+        #expect(recorded, "the three tests of second in the request log")
         #expect(try await ctl(env, ["requests", "--kind", "warmup", "--json"]).output.contains(#""kind""#) == false)
         #expect(!FileManager.default.fileExists(atPath: env.statePath + "/warmup_history.json"))
+
+        let reload = try await ctl(env, ["reload"])
+        #expect(reload.status == 0 && reload.output.contains("2 account(s)"), "\(reload.output) \(reload.error)")
 
         #expect(try await ctl(env, ["accounts", "disable", "second", "--reason", "billing"]).status == 0)
         let list = try await ctl(env, ["accounts", "list"])

@@ -26,7 +26,7 @@ struct CtlOptionsTests {
         ["accounts", "add", "--id", "acc-2", "--provider", "openai", "--base-url", "https://api.openai.com/v1", "--api-key", "sk-x-0001"],
         ["accounts", "remove", "acc-9"], ["accounts", "enable", "acc-9"], ["accounts", "disable", "acc-9"],
         ["accounts", "import", "{{EMPTY}}"], ["accounts", "test", "acc-1"], ["cooldowns"], ["clear-cooldown", "--account", "acc-1"],
-        ["protection"], ["warmup"], ["warmup", "--plan"], ["refresh"], ["quota"], ["requests"], ["requests", "list"],
+        ["protection"], ["warmup"], ["warmup", "--plan"], ["refresh"], ["reload"], ["quota"], ["requests"], ["requests", "list"],
         ["requests", "show", "r-1"], ["config", "check"],
     ]
 
@@ -134,7 +134,7 @@ struct CtlOptionsTests {
         let paths: [[String]] = [
             ["status"], ["accounts"], ["accounts", "list"], ["accounts", "show"], ["accounts", "add"], ["accounts", "remove"],
             ["accounts", "enable"], ["accounts", "disable"], ["accounts", "import"], ["accounts", "test"], ["cooldowns"],
-            ["clear-cooldown"], ["protection"], ["warmup"], ["refresh"], ["quota"], ["requests"], ["requests", "list"],
+            ["clear-cooldown"], ["protection"], ["warmup"], ["refresh"], ["reload"], ["quota"], ["requests"], ["requests", "list"],
             ["requests", "show"], ["config"], ["config", "check"],
         ]
         for path in paths {
