@@ -310,7 +310,9 @@ let package = Package(
         ),
         .testTarget(
             name: "QuotaRuntimeTests",
-            dependencies: ["QuotaRuntime", "QuotaCore", "QuotaTestSupport"],
+            dependencies: [
+                "QuotaRuntime", "QuotaCore", "QuotaState", "QuotaTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -33,6 +33,8 @@ public final class ProxyService: ManagedService {
     let connections: ClientConnectionLimit
     /// The dashboard and its admin API.
     let admin: AdminRouter
+    /// Says where each account's requests go, once per account and change.
+    let targetLog: AccountTargetLog
     private let boundAddress = Mutex<String?>(nil)
 
     /// How often live quota and cooldowns are written, and account files are checked for changes.
@@ -65,6 +67,8 @@ public final class ProxyService: ManagedService {
         }
         Self.warnIfOverLimit(configuration, openFiles: openFiles, logger: logger)
         catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
+        targetLog = AccountTargetLog(logger: context.logger)
+        targetLog.note(catalog.snapshot.accounts)
         // One event loop per core unless listen.threads says otherwise (e.g. 1 on a small machine
         // shared with other busy processes: fewer thread wake-ups, larger batches per loop).
         if configuration.listen.threads == 0 {
@@ -93,10 +97,12 @@ public final class ProxyService: ManagedService {
             accounts: catalog.snapshot.accounts, cooldowns: cooldowns, metrics: metrics)
         let coordinator = self.coordinator
         let catalog = self.catalog
+        let targetLog = self.targetLog
         minter = AnonymousMinter(
             configuration: configuration.anonymous, client: client, state: context.stateDirectory, logger: logger
         ) { _ in
-            catalog.refresh()
+            let changes = catalog.refresh()
+            targetLog.note(changes.added + changes.updated, removed: changes.removed)
             coordinator.broadcast(.accountsChanged(AccountChanges(replacement: catalog.snapshot.accounts)))
         }
         let configurationBox = self.configuration
@@ -224,6 +230,7 @@ public final class ProxyService: ManagedService {
     func reloadAccounts() -> AccountCatalog.Changes {
         let changes = catalog.refresh()
         guard !changes.isEmpty else { return changes }
+        targetLog.note(changes.added + changes.updated, removed: changes.removed)
         if changes.membershipChanged {
             coordinator.broadcast(.accountsChanged(AccountChanges(replacement: catalog.snapshot.accounts)))
         } else {

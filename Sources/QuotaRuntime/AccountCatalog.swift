@@ -127,13 +127,27 @@ public final class AccountCatalog: Sendable {
     }
 
     /// Notes a file this process just wrote, so the next ``refresh()`` does not read it back.
+    ///
+    /// Such a write (live quota) is a read-modify-write of what is on disk. When that had been
+    /// edited by someone else since the last load (a new key, a new base URL), the stamp is left
+    /// as it was, so the next ``refresh()`` reads the file and reports the account as updated;
+    /// taking the stamp would hide the operator's edit from routing until the next one.
     public func noteWritten(_ account: Account) {
         guard let stamp = stamp(of: account.id) else { return }
         state.withLock { state in
+            guard let known = state.accounts[account.id], Self.sameApartFromQuota(known, account) else { return }
             state.accounts[account.id] = account
             state.stamps[account.id] = stamp
             state.problems[account.id] = nil
         }
+    }
+
+    /// Whether two versions of an account differ at most in what the proxy's quota writes change.
+    static func sameApartFromQuota(_ first: Account, _ second: Account) -> Bool {
+        var first = first
+        first.quota = second.quota
+        first.protectedModels = second.protectedModels
+        return first == second
     }
 
     /// The file's own stamp (`lstat`: a symbolic link is judged as itself, never followed).

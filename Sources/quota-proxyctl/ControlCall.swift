@@ -16,29 +16,19 @@ enum ControlCall {
         do throws(ControlClientError) {
             return try await client.send(command, arguments: arguments, timeout: timeout)
         } catch {
-            printError("\(service.rawValue): \(error)")
             switch error {
-            case .notRunning: throw ExitCode(3)
-            default: throw ExitCode(1)
+            case .notRunning:
+                let runtime = options.runtimeDirectory.path
+                printError("\(service.rawValue): \(error); runtime folder \(runtime) (\(options.runtimeDirectoryOrigin))")
+                throw ExitCode(3)
+            case .permissionDenied, .timedOut, .transport, .commandFailed:
+                printError("\(service.rawValue): \(error)")
+                throw ExitCode(1)
             }
         }
     }
 
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data("quota-proxyctl: \(message)\n".utf8))
-    }
-}
-
-/// Where the state files are, for commands that read or edit them directly.
-struct StateOptions: ParsableArguments {
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Shared state folder.", discussion: "Default: $STATE_DIRECTORY, else /var/lib/quota-proxy.", valueName: "dir"))
-    var stateDir: String?
-
-    /// `--state-dir`, else `$STATE_DIRECTORY`, else `/var/lib/quota-proxy`.
-    var directory: StateDirectory {
-        StateDirectory.resolve(flag: stateDir, environment: ProcessInfo.processInfo.environment)
     }
 }

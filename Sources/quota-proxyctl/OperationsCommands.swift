@@ -8,7 +8,8 @@ import QuotaRuntime
 struct CooldownsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cooldowns",
-        abstract: "Accounts cooling down: quota exhausted, rate limited, circuit open, auth failed.")
+        abstract: "Accounts cooling down: quota exhausted, rate limited, circuit open, auth failed.",
+        usage: "quota-proxyctl cooldowns [<options>]")
     @OptionGroup var options: ControlOptions
 
     func run() async throws {
@@ -36,7 +37,9 @@ struct CooldownsCommand: AsyncParsableCommand {
 /// `quota-proxyctl clear-cooldown`: let the proxy use an account again now.
 struct ClearCooldownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "clear-cooldown", abstract: "Clear an account's cooldowns (all groups, or one with --group).")
+        commandName: "clear-cooldown",
+        abstract: "Clear an account's cooldowns (all groups, or one with --group).",
+        usage: "quota-proxyctl clear-cooldown --account <id> [--group <g>] [<options>]")
     @Option(help: "Account id.") var account: String
     @Option(help: "Only this protection group (e.g. claude-sonnet-4-5).") var group: String?
     @OptionGroup var options: ControlOptions
@@ -58,6 +61,7 @@ struct WarmupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warmup",
         abstract: "Warm up models whose windowed quota is back at 100%.",
+        usage: "quota-proxyctl warmup [--account <id> | --plan] [<options>]",
         discussion: "Without --account every account is considered and the 4-hour cooldown is respected; with --account the cooldown is not checked. Needs quota-scheduler and quota-proxy.")
     @Option(help: "Only this account.") var account: String?
     @Flag(help: "Show what the next scan would warm now, and the warmup history; warms nothing.") var plan = false
@@ -112,10 +116,32 @@ struct WarmupCommand: AsyncParsableCommand {
     }
 }
 
+/// `quota-proxyctl reload`: the proxy re-reads the account files now.
+struct ReloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Ask quota-proxy to re-read the account files now (it does every 2 s anyway).",
+        usage: "quota-proxyctl reload [<options>]",
+        discussion: "For the configuration file use systemctl reload quota-proxy (SIGHUP).")
+    @OptionGroup var options: ControlOptions
+
+    func run() async throws {
+        let answer = try await ControlCall.send(.proxy, "reload", options: options)
+        if options.json {
+            print(TerminalOutput.json(answer))
+            return
+        }
+        let counts = ["added", "updated", "removed"].map { "\(answer[$0]?.intValue ?? 0) \($0)" }.joined(separator: ", ")
+        print("reloaded the account files: \(counts); \(answer["accounts"]?.intValue ?? 0) account(s)")
+    }
+}
+
 /// `quota-proxyctl refresh`: refresh quota and tokens now.
 struct RefreshCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "refresh", abstract: "Ask quota-refresher to refresh all accounts, or one, now.")
+        commandName: "refresh",
+        abstract: "Ask quota-refresher to refresh all accounts, or one, now.",
+        usage: "quota-proxyctl refresh [--account <id>] [<options>]")
     @Option(help: "Only this account.") var account: String?
     @OptionGroup var options: ControlOptions
 
@@ -135,6 +161,7 @@ struct ProtectionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "protection",
         abstract: "Show Quota Protection: protected groups per account, and accounts it cannot act on.",
+        usage: "quota-proxyctl protection [<options>]",
         discussion: "An account without quota figures is never protected (the most common pitfall): such accounts are listed with the reason.")
     @OptionGroup var options: ControlOptions
 
@@ -188,31 +215,67 @@ struct ConfigCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate a configuration file (default: the one the services use); names every bad key.")
-        @Argument(help: "The file (default: $QUOTA_PROXY_CONFIG, else /etc/quota-proxy/config.json).") var file: String?
-        @Flag(name: .long, help: "Print JSON.") var json = false
+            abstract: "Validate a configuration file and name every problem at once.",
+            usage: "quota-proxyctl config check [<file>] [<options>]",
+            discussion: """
+                The file is FILE, else --config, else $QUOTA_PROXY_CONFIG, else \
+                /etc/quota-proxy/config.json; the QUOTA_PROXY_* overrides of the environment \
+                are applied as the services apply them. With no file at the default path the \
+                defaults apply (that is valid). Exits 1 when anything is wrong: every unknown \
+                key, wrong type and value out of range is listed, and invalid JSON is located \
+                by line and column.
+                """)
+        @Argument(help: ArgumentHelp("The file (the same as --config).", valueName: "file")) var file: String?
+        @OptionGroup var options: ControlOptions
+
+        func validate() throws {
+            if let file, let config = options.config, file != config {
+                throw ValidationError("name the file once: as the argument or with --config")
+            }
+        }
 
         func run() async throws {
-            let loader = ConfigurationLoader(flag: file, environment: ProcessInfo.processInfo.environment)
+            let loader = ConfigurationLoader(flag: file ?? options.config, environment: ProcessInfo.processInfo.environment)
+            let exists = FileManager.default.fileExists(atPath: loader.path)
             do {
                 let configuration = try loader.load()
-                if json {
-                    print(TerminalOutput.json(["file": .string(loader.path), "valid": true]))
-                } else {
-                    print("\(loader.path): valid (listen \(configuration.listen.host):\(configuration.listen.port), \(configuration.clientAPIKeys.count) client key(s), protection \(configuration.quotaProtection.enabled ? "at \(configuration.quotaProtection.thresholdPercentage)%" : "off"), warmup \(configuration.scheduledWarmup.enabled ? "on" : "off"))")
-                }
-            } catch {
-                if json {
+                let summary = Self.summary(configuration)
+                if options.json {
                     print(
                         TerminalOutput.json([
-                            "file": .string(loader.path), "valid": false,
-                            "problems": .array(error.problems.map { ["key": .string($0.key), "message": .string($0.message)] }),
+                            "file": .string(loader.path), "exists": .bool(exists), "valid": true, "summary": .string(summary),
+                        ]))
+                } else if exists {
+                    print("\(loader.path): valid (\(summary))")
+                } else {
+                    print("no configuration file at \(loader.path) (the default path); the defaults apply: \(summary)")
+                }
+            } catch {
+                if options.json {
+                    print(
+                        TerminalOutput.json([
+                            "file": .string(loader.path), "exists": .bool(exists), "valid": false,
+                            "problems": .array(
+                                error.problems.map { problem in
+                                    [
+                                        "key": .string(problem.key), "message": .string(problem.message),
+                                        "environment_variable": problem.environmentVariable.map(JSONValue.string) ?? .null,
+                                    ]
+                                }),
                         ]))
                 } else {
                     ControlCall.printError("\(error)")
                 }
                 throw ExitCode(1)
             }
+        }
+
+        /// `listen 127.0.0.1:8080, 1 client key(s), protection at 10%, warmup on`.
+        static func summary(_ configuration: QuotaProxyConfiguration) -> String {
+            let protection = configuration.quotaProtection.enabled ? "at \(configuration.quotaProtection.thresholdPercentage)%" : "off"
+            return "listen \(configuration.listen.host):\(configuration.listen.port), "
+                + "\(configuration.clientAPIKeys.count) client key(s), protection \(protection), "
+                + "warmup \(configuration.scheduledWarmup.enabled ? "on" : "off")"
         }
     }
 }

@@ -9,6 +9,7 @@ struct QuotaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quota",
         abstract: "Remaining quota per account and model, and every limit window: quota apart from rate limits.",
+        usage: "quota-proxyctl quota [--account <id>] [<options>]",
         discussion: """
             Reads the account files in <state-dir>/accounts directly; no service needs to run. \
             The first table is quota.models: per model the tightest quota window, the figure Quota \
@@ -23,13 +24,6 @@ struct QuotaCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Only this account.") var account: String?
-    @Option(
-        help: ArgumentHelp(
-            "Configuration file, for the refresher interval and the model groups.",
-            discussion: "Default: $QUOTA_PROXY_CONFIG, else /etc/quota-proxy/config.json (defaults when absent).",
-            valueName: "file"))
-    var config: String?
-    @OptionGroup var state: StateOptions
     @OptionGroup var options: ControlOptions
 
     func validate() throws {
@@ -37,7 +31,7 @@ struct QuotaCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = state.directory.accounts
+        let store = try options.existingStateDirectory().accounts
         var accounts: [Account]
         if let account {
             switch store.load(id: account) {
@@ -68,7 +62,7 @@ struct QuotaCommand: AsyncParsableCommand {
 
     /// The services' configuration, or the defaults (with a note) when it cannot be read.
     func loadConfiguration() -> QuotaProxyConfiguration {
-        let loader = ConfigurationLoader(flag: config, environment: ProcessInfo.processInfo.environment)
+        let loader = options.configurationLoader
         do {
             return try loader.load()
         } catch {

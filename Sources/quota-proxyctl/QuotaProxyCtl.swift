@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glibc
 import QuotaRuntime
 
@@ -8,30 +9,29 @@ struct QuotaProxyCtl: AsyncParsableCommand {
         commandName: "quota-proxyctl",
         abstract: "Inspect and steer the quota-proxy services.",
         discussion: """
-            Talks to the services over their control sockets in /run/quota-proxy (or --runtime-dir, \
-            $RUNTIME_DIRECTORY), and edits account files in /var/lib/quota-proxy/accounts (or \
-            --state-dir, $STATE_DIRECTORY); quota and requests read the state files directly. Run \
-            as root or as a member of group quota-proxy.
+            Talks to the services over their control sockets in /run/quota-proxy (--runtime-dir, \
+            else $RUNTIME_DIRECTORY), reads and edits the files of /var/lib/quota-proxy \
+            (--state-dir, else $STATE_DIRECTORY) and reads /etc/quota-proxy/config.json \
+            (--config, else $QUOTA_PROXY_CONFIG). Every command takes these three options and \
+            --json, and ignores what it does not need. Run as root or as a member of group \
+            quota-proxy.
 
-            Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 a service is not running. \
-            Every command takes --json for scripts.
+            Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 a service is not running.
             """,
         version: QuotaProxyVersion.current,
         subcommands: [
             StatusCommand.self, AccountsCommand.self, CooldownsCommand.self, ClearCooldownCommand.self, ProtectionCommand.self,
-            WarmupCommand.self, RefreshCommand.self, QuotaCommand.self, RequestsCommand.self, ConfigCommand.self,
+            WarmupCommand.self, RefreshCommand.self, ReloadCommand.self, QuotaCommand.self, RequestsCommand.self, ConfigCommand.self,
         ]
     )
 
     /// Runs the command with this tool's exit codes: usage errors exit 2 (not ArgumentParser's 64).
+    /// A usage error found while running (an existing account id, a bad --provider) is said
+    /// without the root command's usage, which would only mislead.
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            command = try parseAsRoot()
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
@@ -39,24 +39,18 @@ struct QuotaProxyCtl: AsyncParsableCommand {
             }
             exit(withError: error)
         }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data("quota-proxyctl: \(message(for: error))\n".utf8))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
     }
 }
-
-/// Options every quota-proxyctl command shares.
-struct ControlOptions: ParsableArguments {
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Folder of the control sockets.", discussion: "Default: $RUNTIME_DIRECTORY, else /run/quota-proxy.",
-            valueName: "dir"))
-    var runtimeDir: String?
-
-    @Flag(name: .long, help: "Print JSON instead of a table.")
-    var json = false
-
-    var runtimeDirectory: RuntimeDirectory {
-        RuntimeDirectory.resolve(flag: runtimeDir, environment: ProcessInfo.processInfo.environment)
-    }
-}
-
-import Foundation

@@ -27,8 +27,11 @@ struct RequestsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List requests, newest first (the default subcommand).",
+            usage: "quota-proxyctl requests [list] [<filters>] [<options>]",
             discussion: """
-                Example: quota-proxyctl requests --since 15m --model gpt-4o-mini --account acc-1 --limit 20
+                Example:
+                  quota-proxyctl requests --since 15m --model gpt-4o-mini --account acc-1 \\
+                    --limit 20
                 """)
 
         @Option(help: ArgumentHelp("Only requests started since: 30s, 15m, 1h, 2d back from now, or an RFC 3339 time.", valueName: "when"))
@@ -39,13 +42,12 @@ struct RequestsCommand: AsyncParsableCommand {
         @Option(help: "Only requests this account answered or was tried for.") var account: String?
         @Option(help: ArgumentHelp("Only this client status: a code such as 429, or a class such as 5xx.", valueName: "status"))
         var status: String?
-        @Option(help: ArgumentHelp("Only proxy (client) requests or warmup requests.", valueName: "proxy|warmup"))
+        @Option(help: ArgumentHelp("Only proxy (client) requests, warmups, or account tests.", valueName: "proxy|warmup|test"))
         var kind: String?
         @Option(help: ArgumentHelp("Show at most this many (default 50; 0 for all; --export: all unless given).", valueName: "n"))
         var limit: Int?
         @Option(help: ArgumentHelp("Write the matching records to stdout as jsonl or csv, oldest first.", valueName: "jsonl|csv"))
         var export: String?
-        @OptionGroup var state: StateOptions
         @OptionGroup var options: ControlOptions
 
         /// The parsed options; usage errors (exit 2) name the accepted forms.
@@ -66,7 +68,7 @@ struct RequestsCommand: AsyncParsableCommand {
             filter.account = account
             if let kind {
                 guard let parsed = RequestRecord.Kind(rawValue: kind) else {
-                    throw ValidationError("--kind \"\(kind)\" is not a kind: use proxy or warmup")
+                    throw ValidationError("--kind \"\(kind)\" is not a kind: use proxy, warmup or test")
                 }
                 filter.kind = parsed
             }
@@ -91,7 +93,7 @@ struct RequestsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (filter, limit, export) = try query(now: Date())
-            let reader = state.directory.requestLog
+            let reader = try options.existingStateDirectory().requestLog
             let page: RequestLogPage
             do {
                 page = try reader.page(matching: filter, limit: limit, countingAll: export == nil && !options.json)
@@ -124,14 +126,14 @@ struct RequestsCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "One request with all its fields and its attempts.",
+            usage: "quota-proxyctl requests show <id> [<options>]",
             discussion: "Example: quota-proxyctl requests show m3k9x2-0-17")
 
         @Argument(help: "The request id (the ID column of quota-proxyctl requests).") var id: String
-        @OptionGroup var state: StateOptions
         @OptionGroup var options: ControlOptions
 
         func run() async throws {
-            let reader = state.directory.requestLog
+            let reader = try options.existingStateDirectory().requestLog
             let found: RequestRecord?
             do {
                 found = try reader.record(id: id)

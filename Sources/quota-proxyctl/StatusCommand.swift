@@ -9,8 +9,9 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show whether each service runs, and its one-line status.",
+        usage: "quota-proxyctl status [<options>]",
         discussion: """
-            Asks quota-proxy, quota-scheduler and quota-refresher over their control sockets.
+            Asks quota-proxy, quota-scheduler and quota-refresher over their control sockets. \
             A service that does not answer is shown as not running; the exit code is then 3.
             """
     )

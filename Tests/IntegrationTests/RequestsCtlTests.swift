@@ -155,7 +155,7 @@ struct RequestsCtlTests {
 
     @Test(arguments: [
         (["--since", "yesterday"], "30s, 15m, 1h or 2d"), (["--until", "1w"], "RFC 3339"), (["--status", "6xx"], "5xx"),
-        (["--export", "xml"], "jsonl or csv"), (["--kind", "client"], "proxy or warmup"), (["--limit=-1"], "0 (all)"),
+        (["--export", "xml"], "jsonl or csv"), (["--kind", "client"], "proxy, warmup or test"), (["--limit=-1"], "0 (all)"),
     ])
     func badValuesAreUsageErrorsThatTeachTheForms(arguments: [String], hint: String) async throws {
         let fixture = try Fixture()

@@ -237,3 +237,52 @@ struct ConfigurationParserTests {
         #expect(config.effectiveMaxConnections(openFileLimit: 1024) == 5000)
     }
 }
+
+/// `config check` reports every problem in one pass (issue 15 item 4), with the README's ranges.
+@Suite("Configuration: all problems at once")
+struct ConfigurationAllProblemsTests {
+    @Test func typeAndRangeProblemsAreReportedTogether() {
+        let json = #"{"listen": {"port": "8080", "threads": 999}, "routing": {"strategy": 3, "max_attempts": 0}, "extra": 1}"#
+        do {
+            _ = try ConfigurationParser().parse(data: Data(json.utf8), file: "/c.json")
+            Issue.record("accepted")
+        } catch {
+            let keys = error.problems.map(\.key)
+            #expect(keys.contains("listen.port"), "type: \(keys)")
+            #expect(keys.contains("routing.strategy"), "type: \(keys)")
+            #expect(keys.contains("extra"), "unknown key: \(keys)")
+            #expect(keys.contains("listen.threads"), "range: \(keys)")
+            #expect(keys.contains("routing.max_attempts"), "range: \(keys)")
+            #expect(keys.count == 5, "each once: \(keys)")
+        }
+    }
+
+    @Test func aRangeProblemFromTheEnvironmentNamesTheVariable() {
+        let environment = ["QUOTA_PROXY_ROUTING_MAX_ATTEMPTS": "50"]
+        do {
+            _ = try ConfigurationParser(environment: environment).parse(data: Data(#"{"listen": {"port": true}}"#.utf8), file: nil)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.map(\.key) == ["listen.port", "routing.max_attempts"])
+            #expect(error.problems.last?.environmentVariable == "QUOTA_PROXY_ROUTING_MAX_ATTEMPTS")
+        }
+    }
+
+    /// The README's "Checks:" paragraph states the port range the parser enforces.
+    @Test func thePortRangeOfTheMessageIsTheREADMEs() throws {
+        var problem = ""
+        do {
+            _ = try ConfigurationParser().parse(data: Data(#"{"listen": {"port": 70000}}"#.utf8), file: nil)
+        } catch {
+            problem = error.problems.first?.message ?? ""
+        }
+        let range = try #require(problem.firstMatch(of: /between (\d+) and (\d+)/), "\(problem)")
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8).replacingOccurrences(of: "\n", with: " ")
+        let checks = try #require(text.range(of: "Checks:"))
+        let paragraph = String(text[checks.lowerBound...].prefix(2000))
+        let stated = try #require(paragraph.firstMatch(of: /`(?:listen\.)?port`\s+(\d+)–(\d+)/), "\(paragraph)")
+        #expect(stated.1 == range.1 && stated.2 == range.2, "README says \(stated.1)–\(stated.2), the message \(range.1)–\(range.2)")
+    }
+}

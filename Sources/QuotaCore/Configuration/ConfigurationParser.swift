@@ -72,7 +72,7 @@ public struct ConfigurationParser: Sendable {
             } catch {
                 throw ConfigurationError(
                     file: file,
-                    problems: [ConfigurationProblem(key: "(file)", message: "is not valid JSON: \(Self.describe(error))")]
+                    problems: [ConfigurationProblem(key: "(file)", message: "is not valid JSON: \(Self.describe(error, in: data))")]
                 )
             }
         }
@@ -151,12 +151,13 @@ public struct ConfigurationParser: Sendable {
                 config.clientAPIKeys.append(token)
             }
         }
-        if problems.isEmpty {
-            problems = config.validate().map { problem in
-                var problem = problem
-                problem.environmentVariable = sources[problem.key]
-                return problem
-            }
+        // Range checks run in the same pass, so every problem is reported at once; a key whose
+        // type was wrong kept its default, and is not reported a second time.
+        let faulty = Set(problems.map { Self.baseKey($0.key) })
+        problems += config.validate().filter { !faulty.contains(Self.baseKey($0.key)) }.map { problem in
+            var problem = problem
+            problem.environmentVariable = sources[problem.key]
+            return problem
         }
         guard problems.isEmpty else {
             throw ConfigurationError(file: file, problems: problems)
@@ -286,6 +287,17 @@ public struct ConfigurationParser: Sendable {
         var section = root[parts[0]]?.objectValue ?? [:]
         section[parts[1]] = value
         root[parts[0]] = .object(section)
+    }
+
+    /// `admin_api_keys[2]` → `admin_api_keys`.
+    private static func baseKey(_ key: String) -> String {
+        key.firstIndex(of: "[").map { String(key[..<$0]) } ?? key
+    }
+
+    /// Where the document stops being JSON (line and column), else what the decoder said.
+    static func describe(_ error: any Error, in data: Data) -> String {
+        if let syntax = JSONSyntaxError.find(in: Array(data)) { return syntax.description }
+        return describe(error)
     }
 
     static func describe(_ error: any Error) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// One of the project's executables started as a child process by a test, with its stdout and
 /// stderr captured to files.
@@ -11,6 +12,9 @@ public final class ServiceProcess: @unchecked Sendable {
     public let stderrPath: String
     private let exited: AsyncStream<Int32>
     private let exitContinuation: AsyncStream<Int32>.Continuation
+    /// The exit status once seen, so a second wait (a test stops a service, then the environment
+    /// stops them all) answers it instead of finding the stream finished.
+    private let exitStatus = Mutex<Int32?>(nil)
 
     /// The folder holding the executables built by `swift build` (beside the test bundle).
     public static var productsDirectory: URL {
@@ -71,9 +75,10 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Waits for the process to exit; `nil` if it is still running after `timeout` (it is then killed).
     public func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
+        if let status = exitStatus.withLock({ $0 }) { return status }
         let stream = exited
         let pid = self.pid
-        return await withTaskGroup(of: Int32?.self) { group in
+        let seen = await withTaskGroup(of: Int32?.self) { group in
             group.addTask {
                 for await status in stream { return status }
                 return nil
@@ -87,6 +92,8 @@ public final class ServiceProcess: @unchecked Sendable {
             if first == nil { kill(pid, SIGKILL) }
             return first
         }
+        if let seen { exitStatus.withLock { $0 = seen } }
+        return seen
     }
 
     public var standardError: String {

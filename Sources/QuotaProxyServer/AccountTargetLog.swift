@@ -1,0 +1,37 @@
+import Logging
+import QuotaCore
+import Synchronization
+
+/// Logs, once per account, where its chat requests go (`POST https://…/v1/chat/completions`), so an
+/// operator sees a wrong `base_url` in the journal before the first 404. An account is logged again
+/// only when its targets change (a new `base_url` or provider), never for a quota write.
+final class AccountTargetLog: Sendable {
+    private let logged = Mutex<[String: [String]]>([:])
+    let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Logs the accounts whose targets were not logged yet, or changed; forgets `removed` ones.
+    func note(_ accounts: [Account], removed: [String] = []) {
+        let changed: [(Account, [String])] = logged.withLock { logged in
+            for id in removed { logged[id] = nil }
+            var changed: [(Account, [String])] = []
+            for account in accounts {
+                let targets = account.requestTargets()
+                if logged[account.id] != targets {
+                    logged[account.id] = targets
+                    changed.append((account, targets))
+                }
+            }
+            return changed
+        }
+        for (account, targets) in changed {
+            let fallbacks = targets.dropFirst().map { "; then \($0)" }.joined()
+            logger.info(
+                "account \(account.id) (\(account.provider.rawValue)): requests go to \(targets.first ?? "none")\(fallbacks)",
+                metadata: ["account": "\(account.id)"])
+        }
+    }
+}
