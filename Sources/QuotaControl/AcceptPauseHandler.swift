@@ -5,7 +5,8 @@ import NIOCore
     import Glibc
 #endif
 
-/// The first handler of a control socket's listening channel: counts failed `accept`s and, when
+/// The first handler of a control socket's listening channel: closes a connection as soon as it
+/// is accepted when ``ControlConnectionLimit/maximum`` are open, counts failed `accept`s and, when
 /// one failed for want of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`), stops
 /// accepting for ``pause``.
 ///
@@ -26,16 +27,41 @@ final class AcceptPauseHandler: ChannelInboundHandler {
     static let logInterval = TimeAmount.seconds(10)
 
     private let failures: AcceptFailureCounter
+    private let limit: ControlConnectionLimit
     private let path: String
     private let logger: Logger
     private var isPaused = false
     private var failuresSinceLog = 0
     private var lastLog: NIODeadline?
+    private var refusedSinceLog = 0
+    private var lastRefusalLog: NIODeadline?
 
-    init(failures: AcceptFailureCounter, path: String, logger: Logger) {
+    init(failures: AcceptFailureCounter, limit: ControlConnectionLimit, path: String, logger: Logger) {
         self.failures = failures
+        self.limit = limit
         self.path = path
         self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let accepted = unwrapInboundIn(data)
+        guard limit.admit() else {
+            // Not initialised yet (that happens after this handler): nothing to answer with.
+            accepted.close(promise: nil)
+            refusedSinceLog += 1
+            let now = NIODeadline.now()
+            if lastRefusalLog.map({ now - $0 >= Self.logInterval }) ?? true {
+                lastRefusalLog = now
+                logger.warning(
+                    "closed \(refusedSinceLog) new control connection(s): \(limit.maximum) are open; a client is not closing its connections",
+                    metadata: ["socket": "\(path)"])
+                refusedSinceLog = 0
+            }
+            return
+        }
+        let limit = self.limit
+        accepted.closeFuture.whenComplete { _ in limit.release() }
+        context.fireChannelRead(data)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

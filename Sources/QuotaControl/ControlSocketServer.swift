@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// at most 1 MiB (a longer one gets a `request_too_large` answer) and must be complete within
 /// ``requestLineTimeout`` (else a `timeout` answer and the connection is closed; see
 /// ``RequestLineDeadline``). When descriptors run out, accepting pauses 250 ms after each failed
-/// `accept` instead of spinning (``AcceptPauseHandler``; counted in ``acceptFailures``). On
+/// `accept` instead of spinning, and at most ``maximumConnections`` are open at once (more are
+/// closed as soon as they are accepted; ``AcceptPauseHandler``). On
 /// graceful shutdown it stops accepting, lets requests in progress finish, closes idle
 /// connections and removes the socket file.
 public struct ControlSocketServer: Service {
@@ -28,6 +29,11 @@ public struct ControlSocketServer: Service {
     public let requestLineTimeout: Duration
     /// Failed accepts (out of descriptors or memory), for `status`.
     public let acceptFailures: AcceptFailureCounter
+    /// The most connections open at once; more are closed as soon as they are accepted.
+    public let maximumConnections: Int
+
+    /// The default of ``maximumConnections``.
+    public static let defaultMaximumConnections = 256
 
     /// The longest request line accepted (1 MiB).
     static let maximumLineLength = 1 << 20
@@ -38,6 +44,7 @@ public struct ControlSocketServer: Service {
         access: PeerAccessPolicy = .currentProcess,
         requestLineTimeout: Duration = .seconds(10),
         acceptFailures: AcceptFailureCounter = AcceptFailureCounter(),
+        maximumConnections: Int = ControlSocketServer.defaultMaximumConnections,
         logger: Logger,
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
@@ -46,6 +53,7 @@ public struct ControlSocketServer: Service {
         self.access = access
         self.requestLineTimeout = requestLineTimeout
         self.acceptFailures = acceptFailures
+        self.maximumConnections = maximumConnections
         self.logger = logger
         self.onListening = onListening
     }
@@ -82,12 +90,13 @@ public struct ControlSocketServer: Service {
         try Self.removeStaleSocket(at: path)
         let lineTimeout = TimeAmount(requestLineTimeout)
         let (failures, path, logger) = (acceptFailures, self.path, self.logger)
+        let limit = ControlConnectionLimit(maximum: maximumConnections)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 128)
             // Ahead of the AcceptBackoffHandler the bootstrap adds: it cannot stop the busy loop.
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(failures: failures, path: path, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(failures: failures, limit: limit, path: path, logger: logger))
                 }
             }
             // `echo '{"cmd":"status"}' | socat - UNIX-CONNECT:…` half-closes after sending; answer anyway.
