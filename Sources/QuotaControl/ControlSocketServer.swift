@@ -13,8 +13,11 @@ import ServiceLifecycle
 /// not. Peers are checked with `SO_PEERCRED` against a ``PeerAccessPolicy``. A request line may be
 /// at most 1 MiB (a longer one gets a `request_too_large` answer) and must be complete within
 /// ``requestLineTimeout`` (else a `timeout` answer and the connection is closed; see
-/// ``RequestLineDeadline``). On graceful shutdown it stops accepting, lets requests in progress
-/// finish, closes idle connections and removes the socket file.
+/// ``RequestLineDeadline``). When descriptors run out, accepting pauses 250 ms after each failed
+/// `accept` instead of spinning, and at most ``maximumConnections`` are open at once (more are
+/// closed as soon as they are accepted; ``AcceptPauseHandler``). On
+/// graceful shutdown it stops accepting, lets requests in progress finish, closes idle
+/// connections and removes the socket file.
 public struct ControlSocketServer: Service {
     public let path: String
     let router: ControlCommandRouter
@@ -24,6 +27,13 @@ public struct ControlSocketServer: Service {
     /// How long a client has to send a complete request line (from connecting, or from its
     /// previous answer) before it is answered `timeout` and disconnected.
     public let requestLineTimeout: Duration
+    /// Failed accepts (out of descriptors or memory), for `status`.
+    public let acceptFailures: AcceptFailureCounter
+    /// The most connections open at once; more are closed as soon as they are accepted.
+    public let maximumConnections: Int
+
+    /// The default of ``maximumConnections``.
+    public static let defaultMaximumConnections = 256
 
     /// The longest request line accepted (1 MiB).
     static let maximumLineLength = 1 << 20
@@ -33,6 +43,8 @@ public struct ControlSocketServer: Service {
         router: ControlCommandRouter,
         access: PeerAccessPolicy = .currentProcess,
         requestLineTimeout: Duration = .seconds(10),
+        acceptFailures: AcceptFailureCounter = AcceptFailureCounter(),
+        maximumConnections: Int = ControlSocketServer.defaultMaximumConnections,
         logger: Logger,
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
@@ -40,6 +52,8 @@ public struct ControlSocketServer: Service {
         self.router = router
         self.access = access
         self.requestLineTimeout = requestLineTimeout
+        self.acceptFailures = acceptFailures
+        self.maximumConnections = maximumConnections
         self.logger = logger
         self.onListening = onListening
     }
@@ -75,8 +89,16 @@ public struct ControlSocketServer: Service {
     public func run() async throws {
         try Self.removeStaleSocket(at: path)
         let lineTimeout = TimeAmount(requestLineTimeout)
+        let (failures, path, logger) = (acceptFailures, self.path, self.logger)
+        let limit = ControlConnectionLimit(maximum: maximumConnections)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 128)
+            // Ahead of the AcceptBackoffHandler the bootstrap adds: it cannot stop the busy loop.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(failures: failures, limit: limit, path: path, logger: logger))
+                }
+            }
             // `echo '{"cmd":"status"}' | socat - UNIX-CONNECT:…` half-closes after sending; answer anyway.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(unixDomainSocketPath: path) { channel in

@@ -88,6 +88,7 @@ public struct ServiceRunner: Sendable {
         var router = ControlCommandRouter()
         service.registerCommands(into: &router)
         let identity = self.identity
+        let acceptFailures = AcceptFailureCounter()
         router.register("status", summary: "service state, version, uptime and details") { _ in
             var result: [String: JSONValue] = [
                 "service": .string(identity.rawValue),
@@ -98,12 +99,13 @@ public struct ServiceRunner: Sendable {
                 "status": .string(await service.statusLine()),
                 "config_file": .string(loader.path),
                 "state_dir": .string(stateDirectory.path),
+                "control_accept_failures": .number(Double(acceptFailures.count)),
             ]
             result["details"] = .object(await service.statusDetails())
             return .object(result)
         }
 
-        let controlSocket = ControlSocketServer(path: socketPath, router: router, logger: logger) {
+        let controlSocket = ControlSocketServer(path: socketPath, router: router, acceptFailures: acceptFailures, logger: logger) {
             await gate.markReady("control-socket")
         }
         let work = ServiceWork(service: service, gate: gate)

@@ -16,6 +16,7 @@ struct ControlSocketTests {
     func withServer(
         access: PeerAccessPolicy = .currentProcess,
         requestLineTimeout: Duration = .seconds(10),
+        maximumConnections: Int = ControlSocketServer.defaultMaximumConnections,
         _ body: @Sendable (String, ControlClient) async throws -> Void
     ) async throws {
         let dir = try TemporaryDirectory()
@@ -35,7 +36,8 @@ struct ControlSocketTests {
         }
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
         let server = ControlSocketServer(
-            path: path, router: router, access: access, requestLineTimeout: requestLineTimeout, logger: Logger(label: "test")
+            path: path, router: router, access: access, requestLineTimeout: requestLineTimeout,
+            maximumConnections: maximumConnections, logger: Logger(label: "test")
         ) {
             listeningContinuation.yield()
         }
@@ -96,6 +98,31 @@ struct ControlSocketTests {
             #expect(lines[6] == ["id": 6, "ok": true, "result": ["a": true]])
             // The server still answers after all that.
             #expect(try await client.send("ping") == ["pong": true])
+        }
+    }
+
+    /// A client that opens connections and never closes them cannot take every descriptor: beyond
+    /// the limit new connections are closed at once, and served again once one closes.
+    @Test func connectionsBeyondTheLimitAreClosedAtOnce() async throws {
+        try await withServer(maximumConnections: 4) { path, client in
+            var held: [Int32] = []
+            defer { for fd in held { close(fd) } }
+            for _ in 0..<4 {
+                let fd = try RawSocket.connected(to: path)
+                held.append(fd)
+                // Answered, so the server has accepted and counted it.
+                #expect(try RawSocket.blockingLine(fd: fd, send: #"{"id":1,"cmd":"ping"}"#)?["result"] == ["pong": true])
+            }
+            // (Nothing sent: a close with unread data would arrive as a reset rather than an end.)
+            let refused = try await RawSocket.talk(path: path, send: "", readFor: .seconds(5))
+            #expect(refused.closed && refused.lines.isEmpty, "\(refused)")
+            close(held.removeLast())
+            var answered = false
+            for _ in 0..<250 where !answered {
+                answered = (try? await client.send("ping")) == ["pong": true]
+                if !answered { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(answered, "a connection is served again once one of the four closed")
         }
     }
 
@@ -283,6 +310,22 @@ enum RawSocket {
         }
         let lines = try received.split(separator: 0x0A).map { try JSONDecoder().decode(JSONValue.self, from: Data($0)) }
         return (lines, closed)
+    }
+
+    /// Sends one line on an open connection and reads one answer line (10 s at most).
+    static func blockingLine(fd: Int32, send line: String) throws -> JSONValue? {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !received.contains(0x0A) {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return nil }
+            received += buffer[0..<count]
+        }
+        return try JSONDecoder().decode(JSONValue.self, from: Data(received.split(separator: 0x0A)[0]))
     }
 
     static func connected(to path: String) throws -> Int32 {
