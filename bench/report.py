@@ -292,6 +292,12 @@ def main():
                 f"| translated (Anthropic client → OpenAI account) | {t['first_byte_ms']:.2f} ms | {t['first_event_ms']:.2f} ms | {t['last_byte_ms']:.1f} ms | {t['median_gap_ms']:.1f} ms | {t['events_early_min']} |",
                 f"| added by translation (translated − native) | {t['first_byte_ms'] - p['first_byte_ms']:+.2f} ms | {t['first_event_ms'] - p['first_event_ms']:+.2f} ms | {t['last_byte_ms'] - p['last_byte_ms']:+.2f} ms | | |",
             ])
+            stream_text += ("\n\nThe translated stream's first event is its `message_start`, which waits for the upstream's "
+                            "first content so that it can carry the input tokens (the upstream's first chunk has only the "
+                            "role); its first text therefore reaches the client with the upstream's first text, as in the "
+                            "native stream, and the first-event difference is about one upstream event gap. At the end, "
+                            "`message_delta` waits for the usage chunk the proxy asks the upstream for "
+                            "(`stream_options.include_usage`), one more upstream event, so that it carries the output tokens.")
 
     startup_text = ""
     ready_max = None

@@ -4,8 +4,12 @@ import Synchronization
 
 /// Logs, once per account, where its chat requests go (`POST https://…/v1/chat/completions`), so an
 /// operator sees a wrong `base_url` in the journal before the first 404. An account is logged again
-/// only when its targets change (a new `base_url` or provider), never for a quota write.
+/// only when its targets change (a new `base_url` or provider), never for a quota write. A batch
+/// (the start, one reload) logs at most ``maximumLinesPerBatch`` accounts one by one and counts
+/// the rest in one line, so 10,000 accounts do not flood the journal or slow the start.
 final class AccountTargetLog: Sendable {
+    /// The most accounts one batch logs one line each.
+    static let maximumLinesPerBatch = 20
     private let logged = Mutex<[String: [String]]>([:])
     let logger: Logger
 
@@ -27,11 +31,15 @@ final class AccountTargetLog: Sendable {
             }
             return changed
         }
-        for (account, targets) in changed {
+        for (account, targets) in changed.prefix(Self.maximumLinesPerBatch) {
             let fallbacks = targets.dropFirst().map { "; then \($0)" }.joined()
             logger.info(
                 "account \(account.id) (\(account.provider.rawValue)): requests go to \(targets.first ?? "none")\(fallbacks)",
                 metadata: ["account": "\(account.id)"])
+        }
+        if changed.count > Self.maximumLinesPerBatch {
+            logger.info(
+                "\(changed.count - Self.maximumLinesPerBatch) more accounts loaded or changed; `quota-proxyctl accounts show ID` prints where an account's requests go")
         }
     }
 }
