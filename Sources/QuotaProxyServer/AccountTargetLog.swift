@@ -10,7 +10,8 @@ import Synchronization
 final class AccountTargetLog: Sendable {
     /// The most accounts one batch logs one line each.
     static let maximumLinesPerBatch = 20
-    private let logged = Mutex<[String: [String]]>([:])
+    /// A hash of each logged account's targets (not the URLs: 10,000 accounts would keep megabytes).
+    private let logged = Mutex<[String: Int]>([:])
     let logger: Logger
 
     init(logger: Logger) {
@@ -24,8 +25,9 @@ final class AccountTargetLog: Sendable {
             var changed: [(Account, [String])] = []
             for account in accounts {
                 let targets = account.requestTargets()
-                if logged[account.id] != targets {
-                    logged[account.id] = targets
+                let hash = targets.hashValue
+                if logged[account.id] != hash {
+                    logged[account.id] = hash
                     changed.append((account, targets))
                 }
             }
