@@ -357,6 +357,20 @@ fi
 code=$(chat wrong-key)
 [ "$code" = 401 ] && pass "a wrong client key gets 401" || fail "wrong client key" "status $code: $(head -c 300 "$work/chat.json" 2>/dev/null)"
 
+# --- the dashboard: the page the package installs, its admin API closed without an admin key ----
+page=$(net_ct curl -sS -m 10 -D "$work/dashboard.head" -o "$work/dashboard.html" -w '%{http_code}' \
+    http://127.0.0.1:8045/dashboard/ 2>&1)
+if [ "$page" = 200 ] && grep -qi '<html' "$work/dashboard.html" &&
+    grep -qi "^content-security-policy: default-src 'self'" "$work/dashboard.head"; then
+    pass "GET /dashboard/: 200, the installed page, Content-Security-Policy default-src 'self'"
+else
+    fail "GET /dashboard/" "status $page: $(head -c 300 "$work/dashboard.html" 2>/dev/null)"
+fi
+admin=$(net_ct curl -sS -m 10 -o "$work/admin.json" -w '%{http_code}' \
+    -H "Authorization: Bearer $client_key" http://127.0.0.1:8045/admin/api/status 2>&1)
+[ "$admin" = 403 ] && pass "the admin API refuses a client key (403; no admin key is configured)" ||
+    fail "admin API with a client key" "status $admin: $(head -c 300 "$work/admin.json" 2>/dev/null)"
+
 # --- the scheduler's scan line --------------------------------------------------------------
 scan_line() { in_ct journalctl -u quota-scheduler --since "$start_since" -o cat --no-pager | grep -m1 '^scan:'; }
 if wait_for 30 scan_line >/dev/null; then
