@@ -4,7 +4,9 @@ import Foundation
 /// refresher renews with its refresh token.
 public enum AccountCredentials: Sendable, Equatable {
     case apiKey(String)
-    case oauth(OAuthCredentials)
+    /// Boxed: an OAuth credential is six fields, and an account's value is copied into every
+    /// event loop's routing state; API-key accounts (most of a large pool) stay small.
+    indirect case oauth(OAuthCredentials)
 
     /// The value sent upstream (`Authorization: Bearer …` or `x-api-key: …`).
     public var bearerSecret: String {
