@@ -44,17 +44,31 @@ struct ControlSocketDescriptorTests {
         try await Task.sleep(for: .seconds(1))
         let cpu = Self.cpuTime(process.pid) - cpuBefore
         let wall = ContinuousClock.now - wallBefore
+        // A known libdispatch behaviour, not ours to fix: its worker-pool monitor opens
+        // /proc/<tid>/stat and traps (SIGILL) when that fails with EMFILE while Swift concurrency
+        // work is queued (RELIABILITY.md; scripts/reliability/libdispatch-emfile-repro.py). Starved
+        // this far below its own connection caps, a service can die of it; that run proves nothing
+        // about busy loops and is recorded as the known, intermittent issue it is.
+        func diedOfStarvation() -> Bool {
+            guard !process.process.isRunning else { return false }
+            withKnownIssue("libdispatch traps when it cannot open /proc/<tid>/stat (EMFILE)", isIntermittent: true) {
+                Issue.record("\(executable) died while out of descriptors: \(process.standardError.suffix(600))")
+            }
+            return true
+        }
+        if diedOfStarvation() { return }
         #expect(cpu < wall * 0.5, "\(executable) used \(cpu) of CPU in \(wall) while out of descriptors")
 
         for fd in held { close(fd) }
         held.removeAll()
         var failed = -1
-        #expect(
-            await Self.eventually {
-                guard let answer = try? await ControlClient(path: socket).send("status") else { return false }
-                failed = answer["control_accept_failures"]?.intValue ?? -1
-                return true
-            })
+        let answered = await Self.eventually {
+            guard let answer = try? await ControlClient(path: socket).send("status") else { return false }
+            failed = answer["control_accept_failures"]?.intValue ?? -1
+            return true
+        }
+        if !answered, diedOfStarvation() { return }
+        #expect(answered, "\(executable) serves its control socket again once descriptors are back")
         let seconds = Int((ContinuousClock.now - exhausted) / .seconds(1)) + 1
         // One attempt per 250 ms pause, not a busy loop of thousands.
         #expect(failed >= 1 && failed <= 4 * seconds + 4, "accept failed \(failed) times in about \(seconds) s")
