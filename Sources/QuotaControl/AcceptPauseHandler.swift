@@ -1,28 +1,15 @@
 import Logging
 import NIOCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The first handler of a control socket's listening channel: closes a connection as soon as it
 /// is accepted when ``ControlConnectionLimit/maximum`` are open, counts failed `accept`s and, when
-/// one failed for want of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`), stops
-/// accepting for ``pause``.
-///
-/// Why not NIO's `AcceptBackoffHandler` (which `ServerBootstrap` adds after this one): it delays
-/// the next `read()`, but when the first `accept` of a read cycle fails NIO's server channel keeps
-/// its read pending and stays registered for readability, so with connections waiting in the
-/// backlog the listener wakes up and fails again at once, in a busy loop that takes a whole core
-/// for as long as descriptors are out. Turning `autoRead` off removes the readability interest;
-/// turning it back on after the pause re-arms it. (The proxy's HTTP listener does the same in its
-/// `ConnectionGateHandler`.)
+/// one failed for want of descriptors or memory, stops accepting for a while (``AcceptPause``,
+/// shared with the proxy's HTTP listener; NIO's `AcceptBackoffHandler`, which `ServerBootstrap`
+/// adds after this one, never sees the failure).
 final class AcceptPauseHandler: ChannelInboundHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
-    /// How long accepting pauses after it failed for want of descriptors or memory.
-    static let pause = TimeAmount.milliseconds(250)
     /// Failed accepts are logged at most this often.
     static let logInterval = TimeAmount.seconds(10)
 
@@ -30,7 +17,7 @@ final class AcceptPauseHandler: ChannelInboundHandler {
     private let limit: ControlConnectionLimit
     private let path: String
     private let logger: Logger
-    private var isPaused = false
+    private let pause = AcceptPause()
     private var failuresSinceLog = 0
     private var lastLog: NIODeadline?
     private var refusedSinceLog = 0
@@ -65,37 +52,23 @@ final class AcceptPauseHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let ioError = error as? IOError, Self.needsPause(ioError) else {
+        guard AcceptPause.isNeeded(after: error) else {
             context.fireErrorCaught(error)
             return
         }
         // Ends here: the listener keeps running, and NIO's AcceptBackoffHandler never sees it.
         failures.add()
         failuresSinceLog += 1
-        logIfDue(ioError)
-        guard !isPaused else { return }
-        isPaused = true
-        try? context.channel.syncOptions?.setOption(.autoRead, value: false)
-        context.eventLoop.assumeIsolated().scheduleTask(in: Self.pause) { [self] in
-            isPaused = false
-            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
-        }
+        logIfDue(error)
+        pause.begin(context)
     }
 
-    /// Failures that accepting again at once cannot cure.
-    static func needsPause(_ error: IOError) -> Bool {
-        switch error.errnoCode {
-        case EMFILE, ENFILE, ENOBUFS, ENOMEM: true
-        default: false
-        }
-    }
-
-    private func logIfDue(_ error: IOError) {
+    private func logIfDue(_ error: any Error) {
         let now = NIODeadline.now()
         if let lastLog, now - lastLog < Self.logInterval { return }
         lastLog = now
         logger.error(
-            "accepting connections on the control socket failed \(failuresSinceLog) time(s): \(error); accepting pauses \(Self.pause.nanoseconds / 1_000_000) ms after each; if descriptors ran out, raise LimitNOFILE",
+            "accepting connections on the control socket failed \(failuresSinceLog) time(s): \(error); accepting pauses \(AcceptPause.duration.nanoseconds / 1_000_000) ms after each; if descriptors ran out, raise LimitNOFILE",
             metadata: ["socket": "\(path)"])
         failuresSinceLog = 0
     }
