@@ -261,16 +261,7 @@ def main():
     finally:
         load_stop.set()
         stack.stop()
-    print("\n== reliability-crash: figures ==")
-    for line in figures:
-        print(line)
-    if failures:
-        print(f"\nFAILED ({len(failures)}):")
-        for failure in failures:
-            print("  " + failure)
-        return 1
-    print("\nall figures held")
-    return 0
+    return st.report("reliability-crash", figures, failures)
 
 
 if __name__ == "__main__":

@@ -269,16 +269,7 @@ def main():
         failures.append(f"the run stopped: {type(error).__name__}: {error}")
     finally:
         stack.stop()
-    print("\n== reliability-load: figures ==")
-    for line in figures:
-        print(line)
-    if failures:
-        print(f"\nFAILED ({len(failures)}):")
-        for failure in failures:
-            print("  " + failure)
-        return 1
-    print("\nall figures held")
-    return 0
+    return st.report("reliability-load", figures, failures)
 
 
 if __name__ == "__main__":

@@ -99,6 +99,20 @@ def control(path, request, timeout=10.0):
     return json.loads(data)
 
 
+def report(name, figures, failures):
+    """Prints a script's figures and failures; returns its exit status (1 when a figure failed)."""
+    print(f"\n== {name}: figures ==")
+    for line in figures:
+        print(line)
+    if failures:
+        print(f"\nFAILED ({len(failures)}):")
+        for failure in failures:
+            print("  " + failure)
+        return 1
+    print("\nall figures held")
+    return 0
+
+
 def mib(value):
     return f"{value / 1048576:.1f} MiB"
 
