@@ -62,6 +62,31 @@ struct QuotaHistoryStoreTests {
         #expect(try QuotaHistoryReader(directory: dir.path + "/missing").records().records.isEmpty)
     }
 
+    /// The history's file name taken by a symbolic link or a FIFO: the append fails naming the
+    /// file and the refusal, writes nothing through the link, and never blocks on the FIFO.
+    @Test func aSymbolicLinkOrAFIFOInPlaceOfTheHistoryIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let writer = QuotaHistoryWriter(directory: dir.path)
+        let victim = dir.path + "/victim.txt"
+        FileManager.default.createFile(atPath: victim, contents: Data("keep\n".utf8))
+        #expect(symlink(victim, writer.currentPath) == 0)
+        #expect {
+            try writer.append([change(1)])
+        } throws: { error in
+            "\(error)".contains(writer.currentPath) && "\(error)".contains("symbolic link")
+        }
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep\n", "nothing written through the link")
+
+        #expect(unlink(writer.currentPath) == 0)
+        #expect(mkfifo(writer.currentPath, 0o640) == 0)
+        #expect {
+            try writer.append([change(2)])
+        } throws: { error in
+            "\(error)".contains(writer.currentPath) && "\(error)".contains("not a regular file")
+        }
+    }
+
     /// The dashboard follows the logs: every line once, across rotations, a partial line held back.
     @Test func aTailHandsOverEachLineOnceAcrossRotations() throws {
         let dir = try TemporaryDirectory()
