@@ -296,6 +296,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The proxy's request path (ProxyRequestHandler → ProxyExchange → upstream) on an
+        /// EmbeddedChannel, with a scripted upstream transport and a hand-moved clock.
+        .testTarget(
+            name: "QuotaProxyServerTests",
+            dependencies: [
+                "QuotaProxyServer", "QuotaCore", "QuotaUpstream", "QuotaRuntime", "QuotaState",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "UpstreamSimulatorTests",
             dependencies: [

@@ -9,7 +9,8 @@ struct ExchangeReport {
     let request: ProxiedRequest
     /// The request's id in the request log (also seeds the ids of translated answers).
     let requestTag: String
-    let startedAt = Date()
+    /// When the exchange started (wall time, for the request log).
+    let startedAt: Date
     var firstByteAt: NIODeadline?
     /// The attempts that failed, then the one that answered.
     private var attempts: [RequestRecord.Attempt] = []
@@ -28,9 +29,10 @@ struct ExchangeReport {
     var modelIsUnserved = false
     private var completed = false
 
-    init(request: ProxiedRequest, requestTag: String, logBodies: Bool) {
+    init(request: ProxiedRequest, requestTag: String, startedAt: Date, logBodies: Bool) {
         self.request = request
         self.requestTag = requestTag
+        self.startedAt = startedAt
         self.logBodies = logBodies
     }
 

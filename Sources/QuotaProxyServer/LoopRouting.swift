@@ -10,7 +10,10 @@ import QuotaUpstream
 /// request path needs no lock. Copies on different loops converge through ``RoutingEvent``s.
 final class LoopRouting {
     let eventLoop: any EventLoop
-    let upstream: UpstreamConnectionPool
+    /// This loop's upstream connections (a scripted transport in the request-path tests).
+    let upstream: any UpstreamTransport
+    /// The time of day for cooldowns, reset times and `Retry-After` (moved by hand in tests).
+    let clock: WallClock
     var settings: RoutingSettings
     var selector: AccountSelector
     var cooldowns: CooldownBook
@@ -54,10 +57,11 @@ final class LoopRouting {
     }
 
     init(
-        eventLoop: any EventLoop, loopIndex: Int, upstream: UpstreamConnectionPool, settings: RoutingSettings,
-        accounts: [Account], cooldowns: CooldownBook, metrics: ProxyMetrics
+        eventLoop: any EventLoop, loopIndex: Int, upstream: any UpstreamTransport, clock: WallClock = .system,
+        settings: RoutingSettings, accounts: [Account], cooldowns: CooldownBook, metrics: ProxyMetrics
     ) {
         self.eventLoop = eventLoop
+        self.clock = clock
         self.loopIndex = loopIndex
         self.metrics = LoopMetrics(shared: metrics)
         self.upstream = upstream

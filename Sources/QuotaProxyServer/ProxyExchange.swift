@@ -26,7 +26,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
 
     private var machine: FailoverStateMachine
     /// The upstream exchange of the attempt in flight.
-    private var upstream: UpstreamExchange?
+    private var upstream: (any UpstreamCall)?
     /// The account of the attempt in flight (for the dialect and live quota).
     private var provider: Provider?
     /// The account of the attempt in flight, and which of its base URLs is being tried.
@@ -72,7 +72,8 @@ final class ProxyExchange: UpstreamResponseDelegate {
                 maxAttempts: routing.settings.maxAttempts,
                 mayMint: routing.settings.mintConfigured && !routing.settings.disableFallback))
         self.report = ExchangeReport(
-            request: request, requestTag: routing.makeRequestID(), logBodies: routing.settings.requestLog.includeBodies)
+            request: request, requestTag: routing.makeRequestID(), startedAt: routing.clock.now(),
+            logBodies: routing.settings.requestLog.includeBodies)
     }
 
     func start() {
@@ -86,7 +87,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         case .select(let excluding):
             let selection = routing.pick(
                 providers: Self.candidateProviders(for: request, translation: routing.settings.translation), model: request.model, group: request.group,
-                excluding: excluding, now: Date())
+                excluding: excluding, now: routing.clock.now())
             perform(machine.selected(selection))
         case .send(let attempt):
             send(attempt)
@@ -209,7 +210,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
             perform(machine.upstreamFailed(.serviceError, detail: error.description, retryable: false))
             return
         }
-        let exchange = routing.upstream.execute(upstreamRequest, delegate: self)
+        let exchange = routing.upstream.startExchange(upstreamRequest, delegate: self)
         // `execute` may already have failed synchronously and moved on to another attempt.
         if machine.currentAttempt == attempt {
             upstream = exchange
@@ -434,7 +435,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
         guard let prefix = errorPrefix, let head = answerHead, let attempt = machine.currentAttempt else { return }
         errorPrefix = nil
         inspectedPrefix = prefix
-        let now = Date()
+        let now = routing.clock.now()
         let maxHint = routing.settings.maxResetHintSeconds
         let verdict = prefix.withUnsafeReadableBytes { bytes in
             UpstreamErrorClassifier.assess(
@@ -532,7 +533,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
                 // A rate limit whose window ran out paces the group, or the whole account.
                 event = .paced(
                     account: id, group: scope == .account ? nil : request.group,
-                    until: until ?? Date().addingTimeInterval(routing.cooldowns.settings.defaultRateLimit))
+                    until: until ?? routing.clock.now().addingTimeInterval(routing.cooldowns.settings.defaultRateLimit))
             } else {
                 event = .rateLimited(account: id, group: request.group, until: until)
             }
@@ -559,7 +560,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     /// Limit headers of every answer become windows at once (SPEC 2.6): rate limits at 0 pace the
     /// account, quota windows go through Quota Protection's rule, all of it batched to disk.
     private func observeQuota(_ responseHead: UpstreamResponseHead, attempt: FailoverStateMachine.Attempt) {
-        let now = Date()
+        let now = routing.clock.now()
         var observation = RateLimitObservation()
         responseHead.fields.forEach { name, value in
             RateLimitHeaders.record(name: name, value: value, into: &observation, now: now)
@@ -629,7 +630,7 @@ final class ProxyExchange: UpstreamResponseDelegate {
     // MARK: - Answers the proxy makes itself
 
     private func respond(_ answer: FailoverStateMachine.LocalAnswer) {
-        let now = Date()
+        let now = routing.clock.now()
         let routing = self.routing
         let failure = answer.clientFailure(
             model: request.model, now: now, served: routing.servedModels(),

@@ -21,7 +21,9 @@ import QuotaHTTP
 /// head must be complete within `listen.header_timeout_seconds` of its first byte (of the
 /// connection's start for the first request), however slowly its bytes trickle in (408, close);
 /// a connection that sends nothing for `listen.idle_timeout_seconds` while no answer is in flight
-/// is closed, and so is one whose client reads nothing of an answer for that long.
+/// is closed, and so is one whose client reads nothing of an answer for that long. Deadlines are
+/// read from the event loop's clock (`EventLoop.now`), so a test on an `EmbeddedEventLoop` moves
+/// them with `advanceTime`.
 final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, NIOScheduledCallbackHandler {
     /// Raw bytes: requests are parsed here (``HTTPRequestParser``), with no HTTP decoder in front.
     typealias InboundIn = ByteBuffer
@@ -111,7 +113,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        headStartedAt = .now()
+        headStartedAt = context.eventLoop.now
         scheduleIdleCheck(context: context)
         context.fireChannelActive()
     }
@@ -150,7 +152,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
             return
         }
         if headStartedAt == nil && parser.isInsideHead {
-            headStartedAt = .now()  // a head that did not arrive in one read
+            headStartedAt = context.eventLoop.now  // a head that did not arrive in one read
         }
     }
 
@@ -600,7 +602,7 @@ final class ProxyRequestHandler: ChannelDuplexHandler, RemovableChannelHandler, 
         // Checks in a row that make up an idle timeout (4 when it is the shorter timeout).
         let checksPerIdleTimeout = max(1, (settings.clientIdleTimeout.nanoseconds + interval - 1) / interval)
 
-        if let started = headStartedAt, !isResponding, !isClosing, NIODeadline.now() - started >= settings.clientHeaderTimeout {
+        if let started = headStartedAt, !isResponding, !isClosing, context.eventLoop.now - started >= settings.clientHeaderTimeout {
             headTimedOut(context: context, settings: settings)
             return
         }

@@ -11,6 +11,8 @@ import QuotaUpstream
 final class RoutingCoordinator: Sendable {
     let eventLoops: [any EventLoop]
     private let states: [ObjectIdentifier: NIOLoopBound<LoopRouting>]
+    /// The time of day events are applied at.
+    let clock: WallClock
 
     /// Creates the per-loop state on each loop of `group`.
     static func make(
@@ -19,7 +21,8 @@ final class RoutingCoordinator: Sendable {
         settings: RoutingSettings,
         accounts: [Account],
         cooldowns: CooldownBook,
-        metrics: ProxyMetrics
+        metrics: ProxyMetrics,
+        clock: WallClock = .system
     ) async throws -> RoutingCoordinator {
         var loops: [any EventLoop] = []
         var states: [ObjectIdentifier: NIOLoopBound<LoopRouting>] = [:]
@@ -27,19 +30,29 @@ final class RoutingCoordinator: Sendable {
             let bound = try await loop.submit {
                 NIOLoopBound(
                     LoopRouting(
-                        eventLoop: loop, loopIndex: index, upstream: pools.pool(for: loop), settings: settings,
-                        accounts: accounts, cooldowns: cooldowns, metrics: metrics),
+                        eventLoop: loop, loopIndex: index, upstream: pools.pool(for: loop), clock: clock,
+                        settings: settings, accounts: accounts, cooldowns: cooldowns, metrics: metrics),
                     eventLoop: loop)
             }.get()
             loops.append(loop)
             states[ObjectIdentifier(loop)] = bound
         }
-        return RoutingCoordinator(eventLoops: loops, states: states)
+        return RoutingCoordinator(eventLoops: loops, states: states, clock: clock)
     }
 
-    private init(eventLoops: [any EventLoop], states: [ObjectIdentifier: NIOLoopBound<LoopRouting>]) {
+    /// A coordinator of one loop whose state is made here, on that loop (the request-path tests
+    /// run it on an `EmbeddedEventLoop` with a scripted transport).
+    /// - Precondition: called on `routing.eventLoop`.
+    convenience init(single routing: LoopRouting) {
+        let loop = routing.eventLoop
+        self.init(
+            eventLoops: [loop], states: [ObjectIdentifier(loop): NIOLoopBound(routing, eventLoop: loop)], clock: routing.clock)
+    }
+
+    private init(eventLoops: [any EventLoop], states: [ObjectIdentifier: NIOLoopBound<LoopRouting>], clock: WallClock) {
         self.eventLoops = eventLoops
         self.states = states
+        self.clock = clock
     }
 
     /// The routing state of `eventLoop`; call only on that loop.
@@ -52,13 +65,14 @@ final class RoutingCoordinator: Sendable {
 
     /// Applies `event` on the calling loop now (when it is one of ours) and on every other loop soon.
     func broadcast(_ event: RoutingEvent, from origin: (any EventLoop)? = nil) {
-        let now = Date()
+        let clock = self.clock
+        let now = clock.now()
         for loop in eventLoops {
             guard let state = states[ObjectIdentifier(loop)] else { continue }
             if let origin, loop === origin {
                 state.value.apply(event, now: now)
             } else {
-                loop.execute { state.value.apply(event, now: Date()) }
+                loop.execute { state.value.apply(event, now: clock.now()) }
             }
         }
     }
@@ -88,7 +102,7 @@ final class RoutingCoordinator: Sendable {
             attempts.merge(counts, uniquingKeysWith: +)
         }
         let first = try? await withFirst { routing in
-            (routing.metrics.shared, routing.selector.pool.accounts, routing.cooldowns.activeEntries(now: Date()))
+            (routing.metrics.shared, routing.selector.pool.accounts, routing.cooldowns.activeEntries(now: routing.clock.now()))
         }
         guard let (metrics, accounts, cooldowns) = first else { return [] }
         return metrics.render(accounts: accounts, cooldowns: cooldowns, attempts: attempts)
