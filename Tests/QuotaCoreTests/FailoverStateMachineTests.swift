@@ -75,7 +75,7 @@ struct FailoverStateMachineTests {
         _ = machine.start()
         for (index, id) in ["a", "b"].enumerated() {
             _ = machine.selected(Self.account(id, index))
-            _ = machine.upstreamFailed(.serviceError, detail: "connection refused")
+            _ = machine.upstreamFailed(.timeout, detail: "no answer head within 120 s")
             if index == 0 { #expect(machine.retry() == .select(excluding: ["a"])) }
         }
         guard case .respond(.attemptsExhausted(let failures)) = machine.retry() else {
@@ -83,8 +83,75 @@ struct FailoverStateMachineTests {
             return
         }
         #expect(failures.map(\.accountID) == ["a", "b"])
-        #expect(failures.allSatisfy { $0.outcome == .serviceError })
+        #expect(failures.allSatisfy { $0.outcome == .timeout })
         #expect(machine.isFinished)
+    }
+
+    /// SPEC 4: faults on some accounts never fail a client while a healthy account remains — four
+    /// broken accounts before the healthy one, with the default 3 attempts.
+    @Test func upstreamFaultsDoNotUseUpTheAttempts() {
+        var machine = Machine(configuration: .init(maxAttempts: 3, mayMint: false))
+        _ = machine.start()
+        let broken = ["refused", "reset", "http-500", "http-503"]
+        for (index, id) in broken.enumerated() {
+            _ = machine.selected(Self.account(id, index))
+            if id.hasPrefix("http") {
+                _ = machine.headReceived(status: id == "http-500" ? 500 : 503)
+                #expect(machine.errorClassified(.serviceError, detail: id).isFailOver)
+            } else {
+                #expect(machine.upstreamFailed(.serviceError, detail: id).isFailOver)
+            }
+            #expect(machine.retry() == .select(excluding: Set(broken[...index])))
+        }
+        let healthy = Machine.Attempt(accountID: "healthy", accountIndex: 4, number: 5)
+        #expect(machine.selected(Self.account("healthy", 4)) == .send(healthy))
+        #expect(machine.headReceived(status: 200) == .relay(healthy))
+        #expect(machine.upstreamFinished() == .complete(healthy))
+    }
+
+    @Test func faultsAndCountedAttemptsTogether() {
+        // Two quota answers and a timeout use up 3 attempts; the faults between them do not.
+        var machine = Machine(configuration: .init(maxAttempts: 3, mayMint: false))
+        _ = machine.start()
+        let steps: [(String, AttemptOutcome)] = [
+            ("q1", .quotaExhausted), ("f1", .serviceError), ("q2", .rateLimited), ("f2", .serviceError), ("t1", .timeout),
+        ]
+        for (index, (id, outcome)) in steps.enumerated() {
+            _ = machine.selected(Self.account(id, index))
+            switch outcome {
+            case .quotaExhausted:
+                _ = machine.headReceived(status: 429)
+                _ = machine.errorClassified(.quotaExhausted(resetAt: nil), detail: "HTTP 429")
+            case .rateLimited:
+                _ = machine.headReceived(status: 429)
+                _ = machine.errorClassified(.rateLimited(until: nil), detail: "HTTP 429")
+            default:
+                _ = machine.upstreamFailed(outcome, detail: id)
+            }
+            let next = machine.retry()
+            if index < steps.count - 1 {
+                #expect(next == .select(excluding: Set(steps[...index].map(\.0))), "after \(id)")
+            } else {
+                #expect(next == .respond(.attemptsExhausted(failures: machine.failures)))
+            }
+        }
+        #expect(machine.tried.count == 5)
+    }
+
+    @Test func faultsAreBoundedByMaxAccountsTried() {
+        var machine = Machine(configuration: .init(maxAttempts: 3, mayMint: false))
+        #expect(Machine.Configuration(maxAttempts: 3, mayMint: false).maxAccountsTried == 16)
+        #expect(Machine.Configuration(maxAttempts: 40, mayMint: false).maxAccountsTried == 40)
+        _ = machine.start()
+        var last = Machine.Action.none
+        for index in 0..<16 {
+            _ = machine.selected(Self.account("down-\(index)", index))
+            _ = machine.upstreamFailed(.serviceError, detail: "connection refused")
+            last = machine.retry()
+            if index < 15 { #expect(last == .select(excluding: Set((0...index).map { "down-\($0)" }))) }
+        }
+        #expect(last == .respond(.attemptsExhausted(failures: machine.failures)))
+        #expect(machine.tried.count == 16)
     }
 
     @Test func nothingSelectableAfterQuotaFailuresIsTheReport() {
@@ -198,5 +265,12 @@ struct FailoverStateMachineTests {
         let gateway = Machine.LocalAnswer.attemptsExhausted(failures: [broken, timeout])
             .clientFailure(model: "m", now: now, served: [], blockedUntil: { _ in now.addingTimeInterval(60) })
         #expect(gateway.status == 502 && gateway.retryAfterSeconds == 60)
+    }
+}
+
+extension FailoverStateMachine.Action {
+    var isFailOver: Bool {
+        if case .failOver = self { return true }
+        return false
     }
 }

@@ -136,18 +136,18 @@ struct FailoverPathTests {
         #expect(harness.blockedUntil("acc-a", group: Self.model) == nil)
     }
 
-    @Test("max_attempts bounds the accounts tried; the client gets 502 with Retry-After and every failure named")
+    @Test("max_attempts bounds the attempts that count (here timeouts); the client gets 504 with Retry-After and every failure named")
     func attemptsExhausted() throws {
         let accounts = (1...4).map { Account.test("acc-\($0)") }
         let harness = try RequestPathHarness(accounts: accounts) { $0.routing.maxAttempts = 3 }
         try harness.post("/v1/chat/completions", body: RequestPathHarness.chat(Self.model))
         for _ in 0..<3 {
-            try #require(harness.upstream.last).answer(.serviceUnavailable, body: #"{"error":{"message":"overloaded"}}"#)
+            try #require(harness.upstream.last).fail(.responseHeadTimeout)
         }
         #expect(harness.upstream.calls.count == 3)
         #expect(Set(harness.upstream.calls.map(\.origin.host)).count == 3)  // never the same account twice
         let response = try harness.expectResponse()
-        #expect(response.status == 502)
+        #expect(response.status == 504)
         #expect(response.header("retry-after") != nil)
         #expect(response.bodyText.contains("after 3 attempts"))
         for call in harness.upstream.calls {
@@ -156,6 +156,42 @@ struct FailoverPathTests {
         // No secret in the client's answer or the log.
         #expect(!response.bodyText.contains("secret"))
         #expect(!harness.logs.messages.joined().contains("secret"))
+    }
+
+    @Test("SPEC 4: four accounts failing fast (refused, reset, 500, 503) do not use up the default 3 attempts; the healthy fifth answers")
+    func faultsNeverFailTheClientWhileAHealthyAccountRemains() throws {
+        let accounts = (1...5).map { Account.test("acc-\($0)") }
+        let harness = try RequestPathHarness(accounts: accounts) { $0.routing.strategy = .fillFirst }
+        try harness.post("/v1/chat/completions", body: RequestPathHarness.chat(Self.model))
+        let faults: [(ScriptedCall) -> Void] = [
+            { $0.fail(.connectFailed(origin: $0.origin, underlying: "connection refused")) },
+            { $0.fail(.connectionReset(beforeResponseHead: true)) },
+            { $0.answer(.internalServerError, body: #"{"error":{"message":"internal error"}}"#) },
+            { $0.answer(.serviceUnavailable, body: #"{"error":{"message":"overloaded"}}"#) },
+        ]
+        for fault in faults { fault(try #require(harness.upstream.last)) }
+        #expect(harness.upstream.calls.count == 5)
+        try #require(harness.upstream.last).answer(.ok, body: "{}")
+        let response = try harness.expectResponse()
+        #expect(response.status == 200)
+        let attempts = try #require(try harness.requestLog().first?["attempts"] as? [[String: Any]])
+        #expect(attempts.count == 5)
+        #expect(attempts.last?["outcome"] as? String == "ok")
+    }
+
+    @Test("a pool that is down everywhere: one request tries at most 16 accounts, then 502 with Retry-After")
+    func faultsBoundedPerRequest() throws {
+        let accounts = (1...20).map { Account.test("acc-\($0)") }
+        let harness = try RequestPathHarness(accounts: accounts)
+        try harness.post("/v1/chat/completions", body: RequestPathHarness.chat(Self.model))
+        while let call = harness.upstream.last, call.isOpen {
+            call.answer(.badGateway, body: "bad gateway")
+        }
+        #expect(harness.upstream.calls.count == 16)
+        let response = try harness.expectResponse()
+        #expect(response.status == 502)
+        #expect(response.header("retry-after") != nil)
+        #expect(response.bodyText.contains("after 16 attempts"))
     }
 
     @Test("401: the refresher is asked to renew that account's token, and the next account answers")

@@ -21,20 +21,32 @@ import Foundation
 /// - **Failover only before the first byte.** Once ``Action/relay(_:)`` or
 ///   ``Action/relayError(_:)`` was returned, a failure can only cut the answer off
 ///   (``Action/closeClient(_:)``); it never tries another account.
-/// - **At most `maxAttempts` accounts**, each at most once; minting a fallback credential is
-///   tried at most once per request.
+/// - **Each account at most once; at most `maxAttempts` that count.** An attempt counts unless it
+///   was an upstream fault (``AttemptOutcome/serviceError``: connection refused or reset, TLS or
+///   malformed answer, 5xx): faults on some accounts must not fail a client while a healthy
+///   account remains (SPEC 4), so they only use up ``Configuration/maxAccountsTried``. Quota,
+///   rate-limit and auth answers and timeouts (each may have cost the client a long wait) count.
+///   Minting a fallback credential is tried at most once per request.
 public struct FailoverStateMachine: Sendable {
     /// What the policy needs from the configuration.
     public struct Configuration: Sendable, Equatable {
-        /// `routing.max_attempts`.
+        /// `routing.max_attempts`: attempts that count (everything but upstream faults).
         public var maxAttempts: Int
         /// Whether a fallback credential may be minted when no account can serve
         /// (`anonymous.mint_url` set and `routing.disable_fallback` off).
         public var mayMint: Bool
+        /// The most accounts one request tries, faults included: a bound on the load a request
+        /// puts on a pool whose upstream is down everywhere (the circuit breakers then set the
+        /// broken accounts aside for the next requests).
+        public var maxAccountsTried: Int
 
-        public init(maxAttempts: Int, mayMint: Bool) {
+        /// Accounts tried per request at most, unless `maxAttempts` is larger.
+        public static let defaultMaxAccountsTried = 16
+
+        public init(maxAttempts: Int, mayMint: Bool, maxAccountsTried: Int = Configuration.defaultMaxAccountsTried) {
             self.maxAttempts = max(1, maxAttempts)
             self.mayMint = mayMint
+            self.maxAccountsTried = max(self.maxAttempts, maxAccountsTried)
         }
     }
 
@@ -88,7 +100,8 @@ public struct FailoverStateMachine: Sendable {
         /// No account can take the request now (or ever): the selector's report, with the
         /// failures of this request's attempts.
         case unavailable(Unavailability, failures: [Failure])
-        /// `maxAttempts` accounts were tried, or every candidate failed with a service error.
+        /// `maxAttempts` attempts that count (or `maxAccountsTried` accounts) were tried, or every
+        /// candidate failed with a service error.
         case attemptsExhausted(failures: [Failure])
         /// The request cannot be sent to the chosen account's protocol (a field with no counterpart
         /// there): the client's request is at fault, whatever account is tried.
@@ -263,7 +276,8 @@ public struct FailoverStateMachine: Sendable {
     /// After a ``Action/failOver(_:)`` was carried out: the next account, or the final answer.
     public mutating func retry() -> Action {
         guard state == .failedOver else { return .none }
-        if tried.count >= configuration.maxAttempts {
+        let faults = failures.count { $0.outcome == .serviceError }
+        if tried.count - faults >= configuration.maxAttempts || tried.count >= configuration.maxAccountsTried {
             state = .finished
             return .respond(.attemptsExhausted(failures: failures))
         }
