@@ -301,7 +301,7 @@ let package = Package(
         .testTarget(
             name: "QuotaProxyServerTests",
             dependencies: [
-                "QuotaProxyServer", "QuotaCore", "QuotaUpstream", "QuotaRuntime", "QuotaState",
+                "QuotaProxyServer", "QuotaCore", "QuotaUpstream", "QuotaRuntime", "QuotaState", "QuotaTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

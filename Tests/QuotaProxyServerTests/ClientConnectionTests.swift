@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import QuotaCore
+import QuotaTestSupport
 import QuotaUpstream
 import Testing
 
@@ -15,19 +16,13 @@ struct ClientConnectionTests {
     @Test("a client that stops reading pauses the upstream; held parts go out in order when it reads again")
     func backpressure() throws {
         let harness = try RequestPathHarness(accounts: [.test("acc-a")])
-        try harness.post("/v1/chat/completions", body: RequestPathHarness.chat("m", stream: true))
-        let call = try #require(harness.upstream.last)
-        call.head(.ok, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")])
-        call.body("data: 1\n\n")
-        call.readComplete()
+        let call = try harness.startStream(firstEvent: "data: 1\n\n")
 
         harness.channel.isWritable = false
         harness.channel.pipeline.fireChannelWritabilityChanged()
         #expect(call.isPaused)
         #expect(call.pauses == 1)
-        call.body("data: 2\n\n")
-        call.body("data: 3\n\n")
-        call.readComplete()
+        call.read("data: 2\n\n", "data: 3\n\n")
         #expect(!(try harness.receivedSoFar()).contains("data: 2"))  // held while the client is full
 
         harness.channel.isWritable = true
@@ -35,8 +30,7 @@ struct ClientConnectionTests {
         #expect(!call.isPaused)
         #expect(call.resumes == 1)
         #expect((try harness.receivedSoFar()).contains("data: 3"))
-        call.body("data: [DONE]\n\n")
-        call.readComplete()
+        call.read("data: [DONE]\n\n")
         call.finish()
         #expect(try harness.expectResponse().bodyText == "data: 1\n\ndata: 2\n\ndata: 3\n\ndata: [DONE]\n\n")
     }
@@ -44,11 +38,7 @@ struct ClientConnectionTests {
     @Test("the client goes away during the answer: the upstream exchange is cancelled and the request logged as 499")
     func clientGoneDuringAnswer() throws {
         let harness = try RequestPathHarness(accounts: [.test("acc-a")])
-        try harness.post("/v1/chat/completions", body: RequestPathHarness.chat("m", stream: true))
-        let call = try #require(harness.upstream.last)
-        call.head(.ok, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")])
-        call.body("data: 1\n\n")
-        call.readComplete()
+        let call = try harness.startStream(firstEvent: "data: 1\n\n")
         harness.channel.pipeline.fireChannelInactive()
         #expect(call.isCancelled)
         let record = try #require(try harness.requestLog().first)
@@ -108,7 +98,7 @@ struct ClientConnectionTests {
         let harness = try RequestPathHarness(accounts: [.test("acc-a")]) { $0.listen.idleTimeoutSeconds = 20 }
         try harness.post("/v1/chat/completions", body: RequestPathHarness.chat("m", stream: true))
         let call = try #require(harness.upstream.last)
-        call.head(.ok, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")])
+        call.streamHead()
         for index in 0..<5 {
             harness.channel.embeddedEventLoop.advanceTime(by: .seconds(30))
             call.body("data: \(index)\n\n")

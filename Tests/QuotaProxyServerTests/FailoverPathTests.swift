@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import QuotaCore
+import QuotaTestSupport
 import QuotaUpstream
 import Testing
 
@@ -208,11 +209,7 @@ struct FailoverPathTests {
     @Test("the upstream fails in the middle of the answer: the client connection is closed, not given a truncated success")
     func brokenStream() throws {
         let harness = try Self.twoAccounts()
-        try harness.post("/v1/chat/completions", body: RequestPathHarness.chat(Self.model, stream: true))
-        let call = try #require(harness.upstream.last)
-        call.head(.ok, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")])
-        call.body("data: {\"n\":1}\n\n")
-        call.readComplete()
+        let call = try harness.startStream(firstEvent: "data: {\"n\":1}\n\n")
         call.fail(.connectionReset(beforeResponseHead: false))
         #expect(harness.upstream.calls.count == 1)  // no second attempt once bytes reached the client
         #expect(!harness.isClientConnectionOpen)

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import QuotaCore
+import QuotaTestSupport
 import QuotaUpstream
 import Testing
 
@@ -75,19 +76,14 @@ struct RequestRelayTests {
     @Test("an answer without a length is streamed chunked, each part as it arrives")
     func streamedAsItArrives() throws {
         let harness = try RequestPathHarness(accounts: [.test("acc-a")])
-        try harness.post("/v1/chat/completions", body: RequestPathHarness.chat("m", stream: true))
-        let call = try #require(harness.upstream.last)
-        call.head(.ok, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")])
-        call.body("data: {\"n\":1}\n\n")
-        call.readComplete()
+        let call = try harness.startStream(firstEvent: "data: {\"n\":1}\n\n")
         // The first event is out before the upstream sends the second: nothing is buffered whole.
         let soFar = try harness.receivedSoFar()
         #expect(soFar.contains("data: {\"n\":1}"))
         #expect(!soFar.contains("[DONE]"))
 
         call.body("data: {\"n\":2}\n\n")
-        call.body("data: [DONE]\n\n")
-        call.readComplete()
+        call.read("data: [DONE]\n\n")
         call.finish()
         let response = try harness.expectResponse()
         #expect(response.framing == .chunked)

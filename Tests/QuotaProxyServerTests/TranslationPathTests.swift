@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import QuotaCore
+import QuotaTestSupport
 import QuotaUpstream
 import Testing
 
@@ -59,7 +60,7 @@ struct TranslationPathTests {
             body: #"{"model":"\#(Self.model)","stream":true,"messages":[{"role":"user","content":"hi"}]}"#)
         let call = try #require(harness.upstream.last)
         #expect(try Self.json(call.bodyText)["stream"] as? Bool == true)
-        call.head(.ok, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")])
+        call.streamHead()
         call.body(
             "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"\(Self.model)\",\"content\":[],\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n"
                 + "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"

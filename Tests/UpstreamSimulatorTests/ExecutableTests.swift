@@ -1,4 +1,5 @@
 import Foundation
+import QuotaTestSupport
 import Testing
 import UpstreamSimulator
 
@@ -55,7 +56,7 @@ struct ExecutableTests {
         let port = try #require(event["port"]?.intValue)
         #expect(port > 0)
 
-        let harness = SimulatorHarness(port: port, state: try SimulatorState(configuration: SimulatorConfiguration()), clock: TestClock())
+        let harness = SimulatorHarness(port: port, state: try SimulatorState(configuration: SimulatorConfiguration()), clock: ManualClock())
         let fromFile = try await harness.chat(key: "file-key", model: "m")
         #expect(fromFile.status == 200)
         #expect(fromFile.header("x-ratelimit-limit-requests") == "7")

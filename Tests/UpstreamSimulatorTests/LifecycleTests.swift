@@ -10,7 +10,7 @@ struct LifecycleTests {
     func stopsAfterBody() async throws {
         let simulator = try UpstreamSimulator(configuration: .oneKey(), logger: SimulatorHarness.quietLogger)
         let port = try await simulator.withRunningServer { (port: Int) async throws -> Int in
-            let harness = SimulatorHarness(port: port, state: simulator.state, clock: TestClock())
+            let harness = SimulatorHarness(port: port, state: simulator.state, clock: ManualClock())
             #expect(try await harness.send(.GET, "/healthz").status == 200)
             return port
         }
@@ -38,7 +38,7 @@ struct LifecycleTests {
         let server = Task { try await simulator.run(host: "127.0.0.1", port: 0) { continuation.yield($0) } }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
-        let harness = SimulatorHarness(port: port, state: simulator.state, clock: TestClock())
+        let harness = SimulatorHarness(port: port, state: simulator.state, clock: ManualClock())
         #expect(try await harness.chat(key: "sk-a", model: "m").status == 200)
         server.cancel()
         _ = await server.result

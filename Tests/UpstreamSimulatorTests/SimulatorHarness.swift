@@ -3,23 +3,9 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import QuotaTestSupport
 import Synchronization
 import UpstreamSimulator
-
-/// A settable clock, so quota windows can move without sleeping.
-final class TestClock: Sendable {
-    private let current: Mutex<Date>
-
-    init(_ start: Date = Date(timeIntervalSince1970: 1_795_000_000)) {
-        current = Mutex(start)
-    }
-
-    var now: Date { current.withLock { $0 } }
-
-    func advance(by seconds: TimeInterval) {
-        current.withLock { $0 = $0.addingTimeInterval(seconds) }
-    }
-}
 
 /// One HTTP answer, fully read.
 struct HTTPResult: Sendable {
@@ -36,7 +22,7 @@ struct HTTPResult: Sendable {
 struct SimulatorHarness: Sendable {
     let port: Int
     let state: SimulatorState
-    let clock: TestClock
+    let clock: ManualClock
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -49,7 +35,7 @@ struct SimulatorHarness: Sendable {
     /// Starts a simulator on 127.0.0.1:0, runs `body`, stops the simulator.
     static func with(
         _ configuration: SimulatorConfiguration,
-        clock: TestClock = TestClock(),
+        clock: ManualClock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000)),
         _ body: (SimulatorHarness) async throws -> Void
     ) async throws {
         let state = try SimulatorState(configuration: configuration, now: { clock.now })

@@ -6,6 +6,7 @@ import QuotaCore
 @testable import QuotaProxyServer
 import QuotaRuntime
 import QuotaState
+import QuotaTestSupport
 import QuotaUpstream
 import Synchronization
 import Testing
@@ -79,6 +80,16 @@ final class RequestPathHarness {
     /// A complete request with the client key, `Content-Length` and keep-alive.
     func post(_ path: String, body: String, headers: [(String, String)] = [], keepAlive: Bool = true) throws {
         try send(Self.request(path, body: body, headers: headers, keepAlive: keepAlive))
+    }
+
+    /// A streamed chat request whose answer has begun with `firstEvent`
+    /// (already relayed to the client); returns the upstream call to go on with.
+    func startStream(firstEvent: String = "data: 1\n\n") throws -> ScriptedCall {
+        try post("/v1/chat/completions", body: Self.chat("m", stream: true))
+        let call = try #require(upstream.last)
+        call.streamHead()
+        call.read(firstEvent)
+        return call
     }
 
     static func request(_ path: String, body: String, headers: [(String, String)] = [], keepAlive: Bool = true) -> String {

@@ -133,6 +133,17 @@ final class ScriptedCall: UpstreamCall {
         delegate?.upstreamDidFail(error)
     }
 
+    /// The head of a streamed answer (`200`, `text/event-stream`, chunked).
+    func streamHead() {
+        head(.ok, [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")])
+    }
+
+    /// One socket read that delivered `events`.
+    func read(_ events: String...) {
+        for event in events { body(event) }
+        readComplete()
+    }
+
     /// A whole answer in one read: head, body, end.
     func answer(_ status: HTTPResponseStatus, headers: [(String, String)] = [], body text: String) {
         var headers = headers
