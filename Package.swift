@@ -37,6 +37,9 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
 
+        /// glibc malloc tuning (malloc.h) for the services' memory footprint.
+        .target(name: "CMalloc"),
+
         // MARK: Core domain logic (pure, synchronous, no I/O)
 
         .target(
@@ -108,6 +111,7 @@ let package = Package(
         .target(
             name: "QuotaRuntime",
             dependencies: [
+                "CMalloc",
                 "QuotaCore",
                 "QuotaState",
                 "QuotaSystemd",

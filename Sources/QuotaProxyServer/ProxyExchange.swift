@@ -211,7 +211,8 @@ final class ProxyExchange: UpstreamResponseDelegate {
             return
         }
         let exchange = routing.upstream.startExchange(upstreamRequest, delegate: self)
-        // `execute` may already have failed synchronously and moved on to another attempt.
+        // A failure reported while starting (a test transport, or a future one that fails at once)
+        // may already have moved on to another attempt: keep the handle only if it is still ours.
         if machine.currentAttempt == attempt {
             upstream = exchange
         }

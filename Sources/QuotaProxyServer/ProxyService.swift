@@ -233,6 +233,7 @@ public final class ProxyService: ManagedService {
         targetLog.note(changes.added + changes.updated, removed: changes.removed)
         if changes.membershipChanged {
             coordinator.broadcast(.accountsChanged(AccountChanges(replacement: catalog.snapshot.accounts)))
+            if changes.added.count + changes.removed.count >= 100 { MemoryTuning.releaseFreeMemory() }
         } else {
             coordinator.broadcast(.accountsChanged(AccountChanges(replacement: nil, updated: changes.updated)))
         }

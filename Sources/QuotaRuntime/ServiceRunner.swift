@@ -42,6 +42,7 @@ public struct ServiceRunner: Sendable {
     /// Start-up problems (bad configuration, unusable state folder) are logged in one line naming
     /// the file and key, and end the process with exit code 1.
     public func run(_ makeService: (Context) async throws -> any ManagedService) async throws {
+        MemoryTuning.apply()
         LoggingSetup.bootstrap(identifier: identity.rawValue, level: options.resolvedLogLevel(environment: environment))
         let logger = Logger(label: identity.rawValue)
         let notifier = SystemdNotifier()
@@ -76,6 +77,8 @@ public struct ServiceRunner: Sendable {
         } catch {
             Self.fail(logger, "cannot start: \(error)", notifier: notifier)
         }
+        // Reading the state (thousands of account files, perhaps) left freed memory behind.
+        MemoryTuning.releaseFreeMemory()
 
         let started = ContinuousClock.now
         let socketPath = runtimeDirectory.socketPath(for: identity)

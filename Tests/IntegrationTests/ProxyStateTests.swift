@@ -2,6 +2,7 @@ import Foundation
 import QuotaControl
 import QuotaCore
 import QuotaState
+import QuotaTestSupport
 import Testing
 import UpstreamSimulator
 
@@ -51,7 +52,7 @@ struct ProxyStateTests {
         // Removing the file takes the account out (found by the periodic check, no poke).
         try FileManager.default.removeItem(atPath: env.statePath + "/accounts/second.json")
         let gone = await env.eventually { (try? await env.chat(model: "gemini-3-flash").status) == 404 }
-        #expect(gone)
+        #expect(gone, "proxy log:\n\(env.process.standardError.suffix(3000))")
         await env.stop()
     }
 
@@ -181,7 +182,7 @@ struct CredentialChangeTests {
         #expect(try await env.chat(model: "gpt-4o-mini").status == 429)
         try ProxyEnvironment.write(.simulated("acc", key: good, baseURL: env.simulatorURL, models: ["gpt-4o-mini"]), to: env.statePath)
         _ = try await env.control.send("reload")
-        #expect(try await env.chat(model: "gpt-4o-mini").status == 200)
+        #expect(try await env.chat(model: "gpt-4o-mini").status == 200, "proxy log:\n\(env.process.standardError.suffix(3000))")
         await env.stop()
     }
 }

@@ -151,7 +151,7 @@ struct CodeAssistQuotaTests {
         #expect(renamed, "\(env.log("refresher"))")
         let stats = try await env.simulatorState.stats(forKey: "ya29-quota-0001")
         #expect(stats.byPath["/v1internal:fetchAvailableModels"] ?? 0 >= 1)
-        #expect(try await env.account("ca")?.quota.model(named: "gemini-pro-agent")?.percentage == 90)
+        #expect(try env.account("ca")?.quota.model(named: "gemini-pro-agent")?.percentage == 90)
 
         // The proxy sends the new name for the old one.
         _ = try await env.control("proxy").send("reload")
