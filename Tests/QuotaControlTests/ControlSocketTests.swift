@@ -17,6 +17,7 @@ struct ControlSocketTests {
         access: PeerAccessPolicy = .currentProcess,
         requestLineTimeout: Duration = .seconds(10),
         maximumConnections: Int = ControlSocketServer.defaultMaximumConnections,
+        descriptors: DescriptorLedger = DescriptorLedger(),
         _ body: @Sendable (String, ControlClient) async throws -> Void
     ) async throws {
         let dir = try TemporaryDirectory()
@@ -37,7 +38,7 @@ struct ControlSocketTests {
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
         let server = ControlSocketServer(
             path: path, router: router, access: access, requestLineTimeout: requestLineTimeout,
-            maximumConnections: maximumConnections, logger: Logger(label: "test")
+            maximumConnections: maximumConnections, descriptors: descriptors, logger: Logger(label: "test")
         ) {
             listeningContinuation.yield()
         }
@@ -102,9 +103,15 @@ struct ControlSocketTests {
     }
 
     /// A client that opens connections and never closes them cannot take every descriptor: beyond
-    /// the limit new connections are closed at once, and served again once one closes.
-    @Test func connectionsBeyondTheLimitAreClosedAtOnce() async throws {
-        try await withServer(maximumConnections: 4) { path, client in
+    /// the limit (the socket's own, or what the descriptor reserve leaves) new connections are
+    /// closed at once, and served again once one closes.
+    @Test(.serialized, arguments: ["maximumConnections", "descriptor reserve"])
+    func connectionsBeyondTheLimitAreClosedAtOnce(cap: String) async throws {
+        // The reserve leaves room for exactly four connections, whatever else this process has open.
+        let limit = DescriptorLedger().budget.limit
+        let descriptors = cap == "maximumConnections" ? DescriptorLedger() : DescriptorLedger(reserve: limit - 100 - 4, inUse: 100)
+        let maximum = cap == "maximumConnections" ? 4 : ControlSocketServer.defaultMaximumConnections
+        try await withServer(maximumConnections: maximum, descriptors: descriptors) { path, client in
             var held: [Int32] = []
             defer { for fd in held { close(fd) } }
             for _ in 0..<4 {
@@ -123,6 +130,9 @@ struct ControlSocketTests {
                 if !answered { try await Task.sleep(for: .milliseconds(20)) }
             }
             #expect(answered, "a connection is served again once one of the four closed")
+            if cap == "descriptor reserve" {
+                #expect(descriptors.refusedCount >= 1)
+            }
         }
     }
 
