@@ -37,8 +37,9 @@ struct DescriptorReserveTests {
         #expect((httpPort != nil) == (executable == "quota-proxy"))
 
         // Leave the service eight descriptors beyond its reserve, then connect far more clients
-        // than that, each asking for something (work queued for Swift concurrency, as when
-        // libdispatch's check has killed services).
+        // than that and the reserve together, each asking for something (work queued for Swift
+        // concurrency, as when libdispatch's check has killed services). The control socket's
+        // backlog is 128.
         let limit = Self.openDescriptors(process.pid) + reserve + 8
         let lowered = Process()
         lowered.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
@@ -49,7 +50,7 @@ struct DescriptorReserveTests {
         var held: [Int32] = []
         var heldHTTP: [RawTCPClient.Connection] = []
         defer { for fd in held { close(fd) } }
-        for _ in 0..<40 {
+        for _ in 0..<120 {
             let fd = try Self.connect(socket)
             held.append(fd)
             _ = #"{"id":1,"cmd":"status"}"#.appending("\n").withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
