@@ -36,15 +36,16 @@ public struct DescriptorBudget: Sendable, Equatable, CustomStringConvertible {
     /// reserve (0 when nothing is left).
     public var forConnections: Int { max(0, limit - inUse - reserve) }
 
-    /// The most connections a control socket keeps open: an eighth of ``forConnections``, at most
-    /// ``maximumControlConnections``, at least 1.
+    /// The most connections a control socket keeps open: an eighth of the limit less the reserve,
+    /// at most ``maximumControlConnections``, at least 1. (Not of ``forConnections``: the
+    /// descriptors in use are counted again once the service is up, and the cap stays the same.)
     public var controlConnections: Int {
-        min(Self.maximumControlConnections, max(1, forConnections / 8))
+        min(Self.maximumControlConnections, max(1, (limit - reserve) / 8))
     }
 
     /// The proxy's `listen.max_connections` when it is 0 (derived): what ``controlConnections``
     /// leave of ``forConnections``, halved (``clientConnectionWeight``), at least 1. With the
-    /// usual soft limit of 1024 and 30 in use: 407; with `LimitNOFILE=65536`: 32,593.
+    /// usual soft limit of 1024 and 30 in use: 405; with `LimitNOFILE=65536`: 32,593.
     public var clientConnections: Int {
         max(1, (forConnections - controlConnections) / Self.clientConnectionWeight)
     }

@@ -20,6 +20,8 @@ public final class DescriptorLedger: Sendable {
     /// Descriptors accepted connections never take.
     public let reserve: Int
     private let held = Atomic<Int>(0)
+    /// Admitted connections open now (one descriptor each, whatever their weight).
+    private let connections = Atomic<Int>(0)
     private let inUse: Atomic<Int>
     private let refused = Atomic<Int>(0)
     /// The soft limit when `getrlimit` is refused (a system-call filter): read once, at start.
@@ -51,10 +53,11 @@ public final class DescriptorLedger: Sendable {
     public var refusedCount: Int { refused.load(ordering: .relaxed) }
 
     /// Counts the descriptors in use apart from admitted connections again (once the service is
-    /// up: its listeners, event loops and files are open by then).
+    /// up: its listeners, event loops and files are open by then). Upstream connections of
+    /// clients already admitted count as in use here and in those clients' weight: on the safe side.
     public func measure() {
         guard let open = Self.openDescriptors() else { return }
-        inUse.store(max(0, open - held.load(ordering: .relaxed)), ordering: .relaxed)
+        inUse.store(max(0, open - connections.load(ordering: .relaxed)), ordering: .relaxed)
     }
 
     /// Counts in a connection worth `weight` descriptors and returns `true`, or counts it as
@@ -62,7 +65,10 @@ public final class DescriptorLedger: Sendable {
     public func admit(weight: Int) -> Bool {
         let available = budget.forConnections
         let now = held.wrappingAdd(weight, ordering: .relaxed).newValue
-        guard now > available else { return true }
+        guard now > available else {
+            connections.wrappingAdd(1, ordering: .relaxed)
+            return true
+        }
         held.wrappingSubtract(weight, ordering: .relaxed)
         refused.wrappingAdd(1, ordering: .relaxed)
         return false
@@ -71,6 +77,7 @@ public final class DescriptorLedger: Sendable {
     /// An admitted connection of `weight` descriptors closed.
     public func release(weight: Int) {
         held.wrappingSubtract(weight, ordering: .relaxed)
+        connections.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// The entries of `/proc/self/fd` less the one reading them; `nil` without `/proc` (or

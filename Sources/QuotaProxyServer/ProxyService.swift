@@ -56,18 +56,14 @@ public final class ProxyService: ManagedService {
                 "the client key is the built-in placeholder \"change-me\", so \(reach) can use this proxy; set client_api_keys in \(context.configurationLoader.path) or API_TOKEN")
         }
         openFiles = OpenFileLimit.raiseSoftLimitToHard()
-        let budget = context.descriptors.budget
+        // Derived again, and logged, once the listener is bound (run()).
         connections = ClientConnectionLimit(
-            maximum: configuration.effectiveMaxConnections(derived: budget.clientConnections), descriptors: context.descriptors)
-        let raised = openFiles.soft > openFiles.before ? " (raised from \(openFiles.before))" : ""
-        let derived = configuration.listen.maxConnections == 0 ? ", derived" : ""
-        logger.info(
-            "open-file limit \(openFiles.soft)\(raised) of hard limit \(openFiles.hard), \(budget.inUse) in use, \(budget.reserve) kept in reserve; up to \(budget.controlConnections) control and \(connections.maximum) client connections (listen.max_connections\(derived)), each client counted for \(DescriptorBudget.clientConnectionWeight) descriptors")
+            maximum: configuration.effectiveMaxConnections(derived: context.descriptors.budget.clientConnections),
+            descriptors: context.descriptors)
         if let error = openFiles.raiseError, openFiles.soft < openFiles.hard {
             logger.warning(
                 "could not raise the open-file limit from \(openFiles.soft) to \(openFiles.hard) (errno \(error)); set LimitNOFILE= of the unit to the limit wanted")
         }
-        Self.warnIfOverLimit(configuration, budget: budget, logger: logger)
         catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
         targetLog = AccountTargetLog(logger: context.logger)
         targetLog.note(catalog.snapshot.accounts)
@@ -167,6 +163,7 @@ public final class ProxyService: ManagedService {
         } catch {
             throw ProxyServiceError.cannotListen(host: configuration.listen.host, port: configuration.listen.port, reason: "\(error)")
         }
+        shareOutDescriptors(configuration)
         let address = "\(configuration.listen.host):\(listener.localAddress?.port ?? configuration.listen.port)"
         boundAddress.withLock { $0 = address }
         logger.info("listening on http://\(address) with \(catalog.summary)")
@@ -195,6 +192,21 @@ public final class ProxyService: ManagedService {
         if ownsGroup {
             try? await group.shutdownGracefully()
         }
+    }
+
+    /// Counts the descriptors in use now that the listener, the event loops and the state files
+    /// are open, derives `listen.max_connections` from what they and the reserve leave, and logs
+    /// the figures in one line.
+    private func shareOutDescriptors(_ configuration: QuotaProxyConfiguration) {
+        context.descriptors.measure()
+        let budget = context.descriptors.budget
+        connections.setMaximum(configuration.effectiveMaxConnections(derived: budget.clientConnections))
+        let raised = openFiles.soft > openFiles.before ? " (raised from \(openFiles.before))" : ""
+        let derived = configuration.listen.maxConnections == 0 ? ", derived" : ""
+        logger.info(
+            "open-file limit \(openFiles.soft)\(raised) of hard limit \(openFiles.hard), \(budget.inUse) in use, \(budget.reserve) kept in reserve; up to \(budget.controlConnections) control and \(connections.maximum) client connections (listen.max_connections\(derived)), each client counted for \(DescriptorBudget.clientConnectionWeight) descriptors"
+        )
+        Self.warnIfOverLimit(configuration, budget: budget, logger: logger)
     }
 
     private func makeHooks() -> ProxyHooks {

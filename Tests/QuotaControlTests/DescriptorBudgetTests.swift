@@ -9,8 +9,9 @@ struct DescriptorBudgetTests {
         let small = DescriptorBudget(limit: 1024, inUse: 30)
         #expect(small.reserve == 64)
         #expect(small.forConnections == 930)
-        #expect(small.controlConnections == 116, "an eighth of what is left")
-        #expect(small.clientConnections == 407, "half of what the control socket leaves")
+        #expect(small.controlConnections == 120, "an eighth of the limit less the reserve")
+        #expect(small.clientConnections == 405, "half of what the control socket leaves")
+        #expect(DescriptorBudget(limit: 1024, inUse: 900).controlConnections == 120, "counted again, in use does not move it")
 
         let unit = DescriptorBudget(limit: 65536, inUse: 30)
         #expect(unit.controlConnections == 256, "never more than 256 per control socket")
@@ -32,7 +33,7 @@ struct DescriptorBudgetTests {
     }
 
     @Test func aLimitThatLeavesNothingAdmitsNothingButKeepsCapsOfOne() {
-        let starved = DescriptorBudget(limit: 80, inUse: 40)
+        let starved = DescriptorBudget(limit: 70, inUse: 40)
         #expect(starved.forConnections == 0)
         #expect(starved.controlConnections == 1)
         #expect(starved.clientConnections == 1)
