@@ -207,18 +207,7 @@ public struct ControlSocketServer: Service {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlSocketError.systemCallFailed(path: path, call: "socket", errno: errno) }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if connected == 0 { throw ControlSocketError.alreadyInUse(path: path) }
+        if UnixSocketAddress.connect(fd, to: path) == 0 { throw ControlSocketError.alreadyInUse(path: path) }
         guard unlink(path) == 0 || errno == ENOENT else {
             throw ControlSocketError.systemCallFailed(path: path, call: "unlink", errno: errno)
         }
