@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 
 /// The first handler of a control socket's listening channel: closes a connection as soon as it
-/// is accepted when ``ControlConnectionLimit/maximum`` are open, counts failed `accept`s and, when
+/// is accepted when ``ControlConnectionLimit/maximum`` are open or it would take the descriptor
+/// reserve (``DescriptorLedger``), counts failed `accept`s and, when
 /// one failed for want of descriptors or memory, stops accepting for a while (``AcceptPause``,
 /// shared with the proxy's HTTP listener; NIO's `AcceptBackoffHandler`, which `ServerBootstrap`
 /// adds after this one, never sees the failure).
@@ -32,16 +33,19 @@ final class AcceptPauseHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let accepted = unwrapInboundIn(data)
-        guard limit.admit() else {
+        let admission = limit.admit()
+        guard admission == .admitted else {
             // Not initialised yet (that happens after this handler): nothing to answer with.
             accepted.close(promise: nil)
             refusedSinceLog += 1
             let now = NIODeadline.now()
             if lastRefusalLog.map({ now - $0 >= Self.logInterval }) ?? true {
                 lastRefusalLog = now
-                logger.warning(
-                    "closed \(refusedSinceLog) new control connection(s): \(limit.maximum) are open; a client is not closing its connections",
-                    metadata: ["socket": "\(path)"])
+                let why =
+                    admission == .atMaximum
+                    ? "\(limit.maximum) are open; a client is not closing its connections"
+                    : "they would take the descriptors kept in reserve (\(limit.descriptors.budget)); raise LimitNOFILE"
+                logger.warning("closed \(refusedSinceLog) new control connection(s): \(why)", metadata: ["socket": "\(path)"])
                 refusedSinceLog = 0
             }
             return

@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// at most 1 MiB (a longer one gets a `request_too_large` answer) and must be complete within
 /// ``requestLineTimeout`` (else a `timeout` answer and the connection is closed; see
 /// ``RequestLineDeadline``). When descriptors run out, accepting pauses 250 ms after each failed
-/// `accept` instead of spinning, and at most ``maximumConnections`` are open at once (more are
+/// `accept` instead of spinning, and at most ``maximumConnections`` are open at once, and only
+/// while they leave the service's descriptor reserve alone (``DescriptorLedger``; more are
 /// closed as soon as they are accepted; ``AcceptPauseHandler``). On
 /// graceful shutdown it stops accepting, lets requests in progress finish, closes idle
 /// connections and removes the socket file.
@@ -31,9 +32,11 @@ public struct ControlSocketServer: Service {
     public let acceptFailures: AcceptFailureCounter
     /// The most connections open at once; more are closed as soon as they are accepted.
     public let maximumConnections: Int
+    /// The service's descriptors: a connection that would take the reserve is closed at once.
+    public let descriptors: DescriptorLedger
 
     /// The default of ``maximumConnections``.
-    public static let defaultMaximumConnections = 256
+    public static let defaultMaximumConnections = DescriptorBudget.maximumControlConnections
 
     /// The longest request line accepted (1 MiB).
     static let maximumLineLength = 1 << 20
@@ -45,6 +48,7 @@ public struct ControlSocketServer: Service {
         requestLineTimeout: Duration = .seconds(10),
         acceptFailures: AcceptFailureCounter = AcceptFailureCounter(),
         maximumConnections: Int = ControlSocketServer.defaultMaximumConnections,
+        descriptors: DescriptorLedger = DescriptorLedger(),
         logger: Logger,
         onListening: @escaping @Sendable () async -> Void = {}
     ) {
@@ -54,6 +58,7 @@ public struct ControlSocketServer: Service {
         self.requestLineTimeout = requestLineTimeout
         self.acceptFailures = acceptFailures
         self.maximumConnections = maximumConnections
+        self.descriptors = descriptors
         self.logger = logger
         self.onListening = onListening
     }
@@ -90,7 +95,7 @@ public struct ControlSocketServer: Service {
         try Self.removeStaleSocket(at: path)
         let lineTimeout = TimeAmount(requestLineTimeout)
         let (failures, path, logger) = (acceptFailures, self.path, self.logger)
-        let limit = ControlConnectionLimit(maximum: maximumConnections)
+        let limit = ControlConnectionLimit(maximum: maximumConnections, descriptors: descriptors)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 128)
             // Ahead of the AcceptBackoffHandler the bootstrap adds: it cannot stop the busy loop.
@@ -202,18 +207,7 @@ public struct ControlSocketServer: Service {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlSocketError.systemCallFailed(path: path, call: "socket", errno: errno) }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if connected == 0 { throw ControlSocketError.alreadyInUse(path: path) }
+        if UnixSocketAddress.connect(fd, to: path) == 0 { throw ControlSocketError.alreadyInUse(path: path) }
         guard unlink(path) == 0 || errno == ENOENT else {
             throw ControlSocketError.systemCallFailed(path: path, call: "unlink", errno: errno)
         }

@@ -3,7 +3,8 @@ import NIOCore
 import QuotaControl
 
 /// The handler of the listening channel: closes a connection as soon as it is accepted when
-/// `listen.max_connections` are open (counted in ``ClientConnectionLimit``), and stops accepting
+/// `listen.max_connections` are open or it would take the descriptor reserve (counted in
+/// ``ClientConnectionLimit``), and stops accepting
 /// for a while when `accept` fails for want of descriptors or memory (``AcceptPause``, shared
 /// with the control sockets).
 final class ConnectionGateHandler: ChannelInboundHandler {
@@ -17,6 +18,7 @@ final class ConnectionGateHandler: ChannelInboundHandler {
     private let logger: Logger
     private let pause = AcceptPause()
     private var refusedSinceLog = 0
+    private var refusedForReserveAtLog = 0
     private var failuresSinceLog = 0
     private var lastLog: NIODeadline?
 
@@ -51,7 +53,15 @@ final class ConnectionGateHandler: ChannelInboundHandler {
         if let lastLog, now - lastLog < Self.logInterval { return }
         lastLog = now
         if refusedSinceLog > 0 {
-            logger.warning("closed \(refusedSinceLog) new client connection(s): listen.max_connections (\(limit.maximum)) are open")
+            let forReserve = limit.refusedForReserveCount - refusedForReserveAtLog
+            refusedForReserveAtLog += forReserve
+            if forReserve > 0 {
+                logger.warning(
+                    "closed \(refusedSinceLog) new client connection(s), \(forReserve) of them because they would take the descriptors kept in reserve (\(limit.descriptors.budget)); raise LimitNOFILE"
+                )
+            } else {
+                logger.warning("closed \(refusedSinceLog) new client connection(s): listen.max_connections (\(limit.maximum)) are open")
+            }
         }
         if let error {
             let pause = AcceptPause.duration.nanoseconds / 1_000_000

@@ -56,16 +56,14 @@ public final class ProxyService: ManagedService {
                 "the client key is the built-in placeholder \"change-me\", so \(reach) can use this proxy; set client_api_keys in \(context.configurationLoader.path) or API_TOKEN")
         }
         openFiles = OpenFileLimit.raiseSoftLimitToHard()
-        connections = ClientConnectionLimit(maximum: configuration.effectiveMaxConnections(openFileLimit: openFiles.soft))
-        let raised = openFiles.soft > openFiles.before ? " (raised from \(openFiles.before))" : ""
-        let derived = configuration.listen.maxConnections == 0 ? ", derived" : ""
-        logger.info(
-            "open-file limit \(openFiles.soft)\(raised) of hard limit \(openFiles.hard); up to \(connections.maximum) client connections (listen.max_connections\(derived))")
+        // Derived again, and logged, once the listener is bound (run()).
+        connections = ClientConnectionLimit(
+            maximum: configuration.effectiveMaxConnections(derived: context.descriptors.budget.clientConnections),
+            descriptors: context.descriptors)
         if let error = openFiles.raiseError, openFiles.soft < openFiles.hard {
             logger.warning(
                 "could not raise the open-file limit from \(openFiles.soft) to \(openFiles.hard) (errno \(error)); set LimitNOFILE= of the unit to the limit wanted")
         }
-        Self.warnIfOverLimit(configuration, openFiles: openFiles, logger: logger)
         catalog = AccountCatalog(store: context.stateDirectory.accounts, logger: context.logger)
         targetLog = AccountTargetLog(logger: context.logger)
         targetLog.note(catalog.snapshot.accounts)
@@ -165,6 +163,7 @@ public final class ProxyService: ManagedService {
         } catch {
             throw ProxyServiceError.cannotListen(host: configuration.listen.host, port: configuration.listen.port, reason: "\(error)")
         }
+        shareOutDescriptors(configuration)
         let address = "\(configuration.listen.host):\(listener.localAddress?.port ?? configuration.listen.port)"
         boundAddress.withLock { $0 = address }
         logger.info("listening on http://\(address) with \(catalog.summary)")
@@ -193,6 +192,21 @@ public final class ProxyService: ManagedService {
         if ownsGroup {
             try? await group.shutdownGracefully()
         }
+    }
+
+    /// Counts the descriptors in use now that the listener, the event loops and the state files
+    /// are open, derives `listen.max_connections` from what they and the reserve leave, and logs
+    /// the figures in one line.
+    private func shareOutDescriptors(_ configuration: QuotaProxyConfiguration) {
+        context.descriptors.measure()
+        let budget = context.descriptors.budget
+        connections.setMaximum(configuration.effectiveMaxConnections(derived: budget.clientConnections))
+        let raised = openFiles.soft > openFiles.before ? " (raised from \(openFiles.before))" : ""
+        let derived = configuration.listen.maxConnections == 0 ? ", derived" : ""
+        logger.info(
+            "open-file limit \(openFiles.soft)\(raised) of hard limit \(openFiles.hard), \(budget.inUse) in use, \(budget.reserve) kept in reserve; up to \(budget.controlConnections) control and \(connections.maximum) client connections (listen.max_connections\(derived)), each client counted for \(DescriptorBudget.clientConnectionWeight) descriptors"
+        )
+        Self.warnIfOverLimit(configuration, budget: budget, logger: logger)
     }
 
     private func makeHooks() -> ProxyHooks {
@@ -250,11 +264,12 @@ public final class ProxyService: ManagedService {
         }
         self.configuration.replace(with: configuration)
         coordinator.broadcast(.settingsChanged(RoutingSettings(configuration: configuration)))
-        let maximum = configuration.effectiveMaxConnections(openFileLimit: openFiles.soft)
+        let budget = context.descriptors.budget
+        let maximum = configuration.effectiveMaxConnections(derived: budget.clientConnections)
         if maximum != connections.maximum {
             logger.info("listen.max_connections changes (\(connections.maximum) → \(maximum))")
             connections.setMaximum(maximum)
-            Self.warnIfOverLimit(configuration, openFiles: openFiles, logger: logger)
+            Self.warnIfOverLimit(configuration, budget: budget, logger: logger)
         }
         await minter.reconfigure(configuration.anonymous)
         requestLog.reconfigure(configuration.requestLog)
@@ -265,12 +280,12 @@ public final class ProxyService: ManagedService {
     }
 
     /// A `listen.max_connections` the descriptors cannot carry (each proxied request also holds an
-    /// upstream connection) is kept, with a warning: accepting then pauses when descriptors run out.
-    private static func warnIfOverLimit(_ configuration: QuotaProxyConfiguration, openFiles: OpenFileLimit.Figures, logger: Logger) {
-        let derived = QuotaProxyConfiguration.Listen.derivedMaxConnections(openFileLimit: openFiles.soft)
-        if configuration.listen.maxConnections > derived {
+    /// upstream connection) is kept, with a warning; connections that would take the descriptor
+    /// reserve are closed at once all the same (``DescriptorLedger``).
+    private static func warnIfOverLimit(_ configuration: QuotaProxyConfiguration, budget: DescriptorBudget, logger: Logger) {
+        if configuration.listen.maxConnections > budget.clientConnections {
             logger.warning(
-                "listen.max_connections (\(configuration.listen.maxConnections)) is more than the open-file limit \(openFiles.soft) carries (about \(derived), half of it less a reserve, since each proxied request also holds an upstream connection); raise LimitNOFILE= of the unit")
+                "listen.max_connections (\(configuration.listen.maxConnections)) is more than the open-file limit carries (about \(budget.clientConnections): \(budget), \(budget.controlConnections) for the control socket, the rest halved since each proxied request also holds an upstream connection); connections beyond that are closed as soon as they are accepted; raise LimitNOFILE= of the unit")
         }
     }
 
@@ -299,6 +314,7 @@ public final class ProxyService: ManagedService {
             "connections_refused": .number(Double(connections.refusedCount)),
             "accept_failures": .number(Double(connections.acceptFailureCount)),
             "open_file_limit": .number(Double(openFiles.soft)),
+            "connections_refused_for_reserve": .number(Double(connections.refusedForReserveCount)),
             "cooldowns_active": .number(Double(active)),
             "event_loops": .number(Double(coordinator.eventLoops.count)),
         ]

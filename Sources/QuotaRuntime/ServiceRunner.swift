@@ -26,6 +26,9 @@ public struct ServiceRunner: Sendable {
         public var logger: Logger
         /// For services that update their `STATUS=` line as they work.
         public var notifier: SystemdNotifier
+        /// The descriptors its listeners' connections hold, shared by the control socket and the
+        /// service's own listeners, so together they leave the reserve alone.
+        public var descriptors: DescriptorLedger
     }
 
     let identity: ServiceIdentity
@@ -67,9 +70,11 @@ public struct ServiceRunner: Sendable {
                 logger, "cannot start: cannot create runtime folder \(runtimeDirectory.path): \(String(cString: strerror(errno)))",
                 notifier: notifier)
         }
+        let descriptors = DescriptorLedger()
         let context = Context(
             identity: identity, configuration: configuration, configurationLoader: loader,
-            stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory, logger: logger, notifier: notifier)
+            stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory, logger: logger, notifier: notifier,
+            descriptors: descriptors)
 
         let service: any ManagedService
         do {
@@ -82,10 +87,16 @@ public struct ServiceRunner: Sendable {
 
         let started = ContinuousClock.now
         let socketPath = runtimeDirectory.socketPath(for: identity)
+        // Made after the service, which may have raised the open-file limit.
+        let controlConnections = descriptors.budget.controlConnections
         let gate = ReadinessGate(parts: ["control-socket", "service"]) {
+            // Everything that stays open is open now: count it for the descriptor budget.
+            descriptors.measure()
             let line = await service.statusLine()
             notifier.ready(status: line)
-            logger.info("ready: \(line)", metadata: ["socket": "\(socketPath)", "config": "\(loader.path)"])
+            logger.info(
+                "ready: \(line); \(descriptors.budget), up to \(controlConnections) control connections",
+                metadata: ["socket": "\(socketPath)", "config": "\(loader.path)"])
         }
 
         var router = ControlCommandRouter()
@@ -103,12 +114,16 @@ public struct ServiceRunner: Sendable {
                 "config_file": .string(loader.path),
                 "state_dir": .string(stateDirectory.path),
                 "control_accept_failures": .number(Double(acceptFailures.count)),
+                "descriptors": Self.descriptorDetails(descriptors, controlConnections: controlConnections),
             ]
             result["details"] = .object(await service.statusDetails())
             return .object(result)
         }
 
-        let controlSocket = ControlSocketServer(path: socketPath, router: router, acceptFailures: acceptFailures, logger: logger) {
+        let controlSocket = ControlSocketServer(
+            path: socketPath, router: router, acceptFailures: acceptFailures, maximumConnections: controlConnections,
+            descriptors: descriptors, logger: logger
+        ) {
             await gate.markReady("control-socket")
         }
         let work = ServiceWork(service: service, gate: gate)
@@ -139,6 +154,19 @@ public struct ServiceRunner: Sendable {
             throw ExitCode.failure
         }
         logger.info("stopped")
+    }
+
+    /// The `descriptors` object of `status`: the budget in force and what the connections hold.
+    static func descriptorDetails(_ descriptors: DescriptorLedger, controlConnections: Int) -> JSONValue {
+        let budget = descriptors.budget
+        return [
+            "limit": .number(Double(budget.limit)),
+            "in_use_besides_connections": .number(Double(budget.inUse)),
+            "reserve": .number(Double(budget.reserve)),
+            "held_by_connections": .number(Double(descriptors.heldCount)),
+            "refused_connections": .number(Double(descriptors.refusedCount)),
+            "max_control_connections": .number(Double(controlConnections)),
+        ]
     }
 
     /// Deletes temporary files that writers killed mid-write left behind, one line each.

@@ -193,21 +193,6 @@ final class ProxyEnvironment: Sendable {
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 
-    /// CPU time the proxy has used (user + system), from `/proc/<pid>/stat`.
-    func cpuTime() -> Duration {
-        let stat = (try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8)) ?? ""
-        // Fields after the command name (which is in parentheses): state is field 3, utime 14, stime 15.
-        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
-        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return .zero }
-        let ticks = sysconf(Int32(_SC_CLK_TCK))
-        return .milliseconds((user + system) * 1000 / ticks)
-    }
-
-    /// Descriptors the proxy has open.
-    func openDescriptors() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/fd").count) ?? 0
-    }
-
     /// Polls `condition` every 20 ms until it holds or `timeout` passes.
     func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = ContinuousClock.now + timeout

@@ -17,6 +17,7 @@ struct ControlSocketTests {
         access: PeerAccessPolicy = .currentProcess,
         requestLineTimeout: Duration = .seconds(10),
         maximumConnections: Int = ControlSocketServer.defaultMaximumConnections,
+        descriptors: DescriptorLedger = DescriptorLedger(),
         _ body: @Sendable (String, ControlClient) async throws -> Void
     ) async throws {
         let dir = try TemporaryDirectory()
@@ -37,7 +38,7 @@ struct ControlSocketTests {
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
         let server = ControlSocketServer(
             path: path, router: router, access: access, requestLineTimeout: requestLineTimeout,
-            maximumConnections: maximumConnections, logger: Logger(label: "test")
+            maximumConnections: maximumConnections, descriptors: descriptors, logger: Logger(label: "test")
         ) {
             listeningContinuation.yield()
         }
@@ -102,9 +103,15 @@ struct ControlSocketTests {
     }
 
     /// A client that opens connections and never closes them cannot take every descriptor: beyond
-    /// the limit new connections are closed at once, and served again once one closes.
-    @Test func connectionsBeyondTheLimitAreClosedAtOnce() async throws {
-        try await withServer(maximumConnections: 4) { path, client in
+    /// the limit (the socket's own, or what the descriptor reserve leaves) new connections are
+    /// closed at once, and served again once one closes.
+    @Test(.serialized, arguments: ["maximumConnections", "descriptor reserve"])
+    func connectionsBeyondTheLimitAreClosedAtOnce(cap: String) async throws {
+        // The reserve leaves room for exactly four connections, whatever else this process has open.
+        let limit = DescriptorLedger().budget.limit
+        let descriptors = cap == "maximumConnections" ? DescriptorLedger() : DescriptorLedger(reserve: limit - 100 - 4, inUse: 100)
+        let maximum = cap == "maximumConnections" ? 4 : ControlSocketServer.defaultMaximumConnections
+        try await withServer(maximumConnections: maximum, descriptors: descriptors) { path, client in
             var held: [Int32] = []
             defer { for fd in held { close(fd) } }
             for _ in 0..<4 {
@@ -123,6 +130,9 @@ struct ControlSocketTests {
                 if !answered { try await Task.sleep(for: .milliseconds(20)) }
             }
             #expect(answered, "a connection is served again once one of the four closed")
+            if cap == "descriptor reserve" {
+                #expect(descriptors.refusedCount >= 1)
+            }
         }
     }
 
@@ -231,15 +241,7 @@ struct ControlSocketTests {
         let path = dir.path + "/stale.sock"
         // A socket file nobody listens on, as a crash leaves it.
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        _ = UnixSocketAddress.bind(fd, to: path)
         close(fd)
         #expect(FileManager.default.fileExists(atPath: path))
         try ControlSocketServer.removeStaleSocket(at: path)
@@ -330,16 +332,7 @@ enum RawSocket {
 
     static func connected(to path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
+        guard UnixSocketAddress.connect(fd, to: path) == 0 else {
             close(fd)
             throw POSIXError(.ECONNREFUSED)
         }
@@ -358,16 +351,7 @@ enum RawSocket {
     static func blockingExchange(path: String, lines: [String]) throws -> [JSONValue] {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard UnixSocketAddress.connect(fd, to: path) == 0 else { throw POSIXError(.ECONNREFUSED) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let payload = Array((lines.joined(separator: "\n") + "\n").utf8)

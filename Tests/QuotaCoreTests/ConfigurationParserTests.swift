@@ -227,14 +227,13 @@ struct ConfigurationParserTests {
         #expect(fromEnvironment.routing.upstreamHeadTimeoutSeconds == 9)
     }
 
-    @Test func theConnectionLimitIsDerivedFromTheOpenFileLimitUnlessSet() throws {
+    @Test func theConnectionLimitIsDerivedUnlessSet() throws {
         var config = try parse("{}")
-        // Half of what is left after the reserve: each proxied request also holds an upstream connection.
-        #expect(config.effectiveMaxConnections(openFileLimit: 1024) == 448)
-        #expect(config.effectiveMaxConnections(openFileLimit: 65536) == 32704)
-        #expect(config.effectiveMaxConnections(openFileLimit: 100) == 1)
+        // 0 takes what the descriptors carry (DescriptorBudget in QuotaControl), at least 1.
+        #expect(config.effectiveMaxConnections(derived: 407) == 407)
+        #expect(config.effectiveMaxConnections(derived: 0) == 1)
         config.listen.maxConnections = 5000
-        #expect(config.effectiveMaxConnections(openFileLimit: 1024) == 5000)
+        #expect(config.effectiveMaxConnections(derived: 407) == 5000)
     }
 }
 

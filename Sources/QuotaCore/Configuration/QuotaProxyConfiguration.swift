@@ -17,16 +17,9 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
         /// connection's start for the first request), however slowly its bytes trickle in.
         public var headerTimeoutSeconds: Int = 60
         /// Client connections open at once; a connection beyond it is closed as soon as it is
-        /// accepted. 0: derived from the open-file limit at start (see ``effectiveMaxConnections(openFileLimit:)``).
+        /// accepted. 0: derived from the open-file limit (see ``effectiveMaxConnections(derived:)``).
         public var maxConnections: Int = 0
         public init() {}
-
-        /// The default connection limit for `openFileLimit` descriptors: half of what is left after
-        /// ``QuotaProxyConfiguration/reservedDescriptors`` (each proxied request also holds an
-        /// upstream connection), at least 1. 448 with the usual soft limit of 1024.
-        public static func derivedMaxConnections(openFileLimit: Int) -> Int {
-            max(1, (openFileLimit - QuotaProxyConfiguration.reservedDescriptors) / 2)
-        }
     }
 
     public enum RoutingStrategy: String, Sendable, Equatable, CaseIterable {
@@ -156,14 +149,11 @@ public struct QuotaProxyConfiguration: Sendable, Equatable {
 
     /// The largest `listen.max_connections` accepted.
     public static let maximumMaxConnections = 1_000_000
-    /// Descriptors kept for what is not a client connection (files, sockets, the journal) when the
-    /// connection limit is derived from the open-file limit.
-    public static let reservedDescriptors = 128
 
-    /// The client connection limit in force with `openFileLimit` descriptors: `listen.max_connections`
-    /// when set, else ``Listen/derivedMaxConnections(openFileLimit:)``.
-    public func effectiveMaxConnections(openFileLimit: Int) -> Int {
-        listen.maxConnections > 0 ? listen.maxConnections : Listen.derivedMaxConnections(openFileLimit: openFileLimit)
+    /// The client connection limit in force: `listen.max_connections` when set, else `derived`
+    /// (what the open-file limit carries; the proxy takes it from its descriptor budget).
+    public func effectiveMaxConnections(derived: Int) -> Int {
+        listen.maxConnections > 0 ? listen.maxConnections : max(1, derived)
     }
 
     /// Whether the listen address only accepts connections from this machine.

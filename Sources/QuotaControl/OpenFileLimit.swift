@@ -9,33 +9,42 @@
 /// Every client and upstream connection takes a descriptor. Like nginx and haproxy, the proxy
 /// raises its soft limit to the hard one at start (the usual soft limit, 1024, is exhausted by
 /// about a thousand idle connections); the unit's `LimitNOFILE=` sets the hard limit.
-enum OpenFileLimit {
+public enum OpenFileLimit {
     /// The soft limit is never raised above this (Linux's default `fs.nr_open`), even when the hard
     /// limit is unlimited.
-    static let ceiling = 1 << 20
+    public static let ceiling = 1 << 20
     /// Assumed when the limit cannot be read at all (the usual default soft limit).
-    static let assumed = 1024
+    public static let assumed = 1024
 
-    struct Figures: Sendable, Equatable {
+    public struct Figures: Sendable, Equatable {
         /// The soft limit in force (after raising it, when that worked).
-        var soft: Int
-        var hard: Int
+        public var soft: Int
+        public var hard: Int
         /// The soft limit before the proxy raised it.
-        var before: Int
+        public var before: Int
         /// Why raising the soft limit failed (`nil` when it worked or was not needed).
-        var raiseError: Int32?
+        public var raiseError: Int32?
     }
+
+    /// The soft limit in force now (one `getrlimit`; it may have been changed from outside, e.g.
+    /// with `prlimit`), capped at ``ceiling``; `nil` when `getrlimit` is refused.
+    public static func currentSoftLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return nil }
+        return Int(clamping: min(limit.rlim_cur, rlim_t(ceiling)))
+    }
+
+    #if canImport(Glibc)
+        static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+        static let resource = RLIMIT_NOFILE
+    #endif
 
     /// Raises the soft limit to the hard one (capped at ``ceiling``) and returns the figures.
     /// When `getrlimit` is refused (a system-call filter), the figures come from
     /// `/proc/self/limits`, else ``assumed`` is taken: never more descriptors than there are.
-    static func raiseSoftLimitToHard() -> Figures {
+    public static func raiseSoftLimitToHard() -> Figures {
         var limit = rlimit()
-        #if canImport(Glibc)
-            let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        #else
-            let resource = RLIMIT_NOFILE
-        #endif
         guard getrlimit(resource, &limit) == 0 else {
             let (soft, hard) = procLimits() ?? (assumed, assumed)
             return Figures(soft: soft, hard: hard, before: soft, raiseError: errno)
@@ -54,7 +63,7 @@ enum OpenFileLimit {
     }
 
     /// Soft and hard "Max open files" from `/proc/self/limits`.
-    static func procLimits() -> (soft: Int, hard: Int)? {
+    public static func procLimits() -> (soft: Int, hard: Int)? {
         guard let file = fopen("/proc/self/limits", "r") else { return nil }
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 256)
