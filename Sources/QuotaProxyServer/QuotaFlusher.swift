@@ -58,6 +58,10 @@ struct QuotaFlusher: Sendable {
                     catalog.noteWritten(updated)
                     written += 1
                 }
+            } catch StateFileError.changedDuringUpdate {
+                // Removed or edited by hand meanwhile: the next refresh of the catalog picks that up.
+                logger.info(
+                    "live quota of \(id) not saved: its file was removed or rewritten meanwhile", metadata: ["account": "\(id)"])
             } catch {
                 logger.error("cannot save live quota of \(id): \(error)", metadata: ["account": "\(id)"])
             }

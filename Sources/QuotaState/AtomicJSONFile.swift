@@ -37,8 +37,13 @@ public struct AtomicJSONFile<Value: Codable & Sendable>: Sendable {
     /// Only a regular file of at most ``maximumBytes`` is read: a symbolic link, FIFO, device or
     /// oversized file is refused with an error naming it (see ``StateFileReader``).
     public func read() throws(StateFileError) -> Value? {
+        try readVersion()?.value
+    }
+
+    /// The decoded file and which version of it was read; `nil` when it does not exist.
+    func readVersion() throws(StateFileError) -> (value: Value, identity: StateFileReader.FileIdentity)? {
         guard let contents = try StateFileReader.read(path: path, limit: maximumBytes) else { return nil }
-        return try decode(contents.bytes)
+        return (try decode(contents.bytes), contents.identity)
     }
 
     /// Decodes bytes read from this file; the error names the file and the key at fault.
@@ -52,24 +57,36 @@ public struct AtomicJSONFile<Value: Codable & Sendable>: Sendable {
 
     /// Atomically replaces the file with `value`.
     public func write(_ value: Value) throws(StateFileError) {
+        try write(value, replacing: nil)
+    }
+
+    /// Atomically replaces the file with `value`; with `replacing`, only while the file is still
+    /// that version (else ``StateFileError/changedDuringUpdate(path:)`` and nothing is written).
+    func write(_ value: Value, replacing expected: StateFileReader.FileIdentity?) throws(StateFileError) {
         let data: Data
         do {
             data = try Self.encoder.encode(value)
         } catch {
             throw StateFileError.encodingFailed(path: path, reason: "\(error)")
         }
-        try Self.writeAtomically(data + [0x0A], to: path, mode: mode)
+        try Self.writeAtomically(data + [0x0A], to: path, mode: mode, replacing: expected)
     }
 
     /// Read-modify-write under the folder lock: `body` sees the current value (`nil` when the file
     /// does not exist) and may change it; setting it to `nil` leaves the file as it is.
     /// A corrupt file is never overwritten: the error is thrown and the file stays for inspection.
+    ///
+    /// Writers that do not take the lock (an operator's `rm` or editor) are not written over: when
+    /// the file read was removed or replaced by the time the new version is ready, nothing is
+    /// written and ``StateFileError/changedDuringUpdate(path:)`` is thrown (a removed account does
+    /// not come back with the proxy's next quota figures).
     @discardableResult
     public func update<T>(_ body: (inout Value?) throws -> T) throws -> T {
         try lock.withLock {
-            var value = try read()
+            let version = try readVersion()
+            var value = version?.value
             let result = try body(&value)
-            if let value { try write(value) }
+            if let value { try write(value, replacing: version?.identity) }
             return result
         }
     }
@@ -82,8 +99,11 @@ public struct AtomicJSONFile<Value: Codable & Sendable>: Sendable {
 
     // MARK: - POSIX
 
-    /// temp file → write → fsync → rename → fsync(folder).
-    static func writeAtomically(_ data: Data, to path: String, mode: mode_t) throws(StateFileError) {
+    /// temp file → write → fsync → rename → fsync(folder). With `expected`, the rename happens only
+    /// while `path` is still that version of the file (checked just before it).
+    static func writeAtomically(
+        _ data: Data, to path: String, mode: mode_t, replacing expected: StateFileReader.FileIdentity? = nil
+    ) throws(StateFileError) {
         let directory = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         let temporary = "\(directory)/" + TemporaryFileName.make(for: name)
@@ -112,6 +132,9 @@ public struct AtomicJSONFile<Value: Codable & Sendable>: Sendable {
             }
             if let failure { throw StateFileError.writeFailed(path: path, step: "write", errno: failure) }
             guard fsync(fd) == 0 else { throw StateFileError.writeFailed(path: path, step: "fsync", errno: errno) }
+        }
+        if let expected, StateFileReader.FileIdentity.current(path: path) != expected {
+            throw StateFileError.changedDuringUpdate(path: path)
         }
         guard rename(temporary, path) == 0 else {
             throw StateFileError.writeFailed(path: path, step: "rename", errno: errno)

@@ -22,12 +22,16 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case tooLarge(path: String, size: Int, limit: Int)
     /// An account id that cannot name a file (`../x`, `a/b`, empty, …); nothing was touched.
     case invalidAccountID(directory: String, id: String)
+    /// Someone removed or rewrote the file (without the folder lock: `rm`, an editor) while it was
+    /// being updated: their version is kept and the update dropped, never written over it.
+    case changedDuringUpdate(path: String)
 
     public var path: String {
         switch self {
         case .unreadable(let path, _), .corrupt(let path, _), .writeFailed(let path, _, _),
             .lockFailed(let path, _), .encodingFailed(let path, _), .symbolicLink(let path),
-            .notRegularFile(let path, _), .tooLarge(let path, _, _), .invalidAccountID(let path, _):
+            .notRegularFile(let path, _), .tooLarge(let path, _, _), .invalidAccountID(let path, _),
+            .changedDuringUpdate(let path):
             path
         }
     }
@@ -52,6 +56,8 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
             "\(path) is \(size) bytes, over the \(Self.byteText(limit)) limit for this file, and was skipped (left on disk unchanged)"
         case .invalidAccountID(let directory, let id):
             "\(InvalidAccountID(id: id)); nothing in \(directory) was touched"
+        case .changedDuringUpdate(let path):
+            "\(path) was removed or rewritten by someone else while it was being updated; their version is kept and this update was dropped"
         }
     }
 

@@ -22,6 +22,33 @@ public enum StateFileReader {
     public struct Contents: Sendable {
         public var bytes: Data
         public var permissions: mode_t
+        /// Which version of the file was read (to notice it being replaced or removed later).
+        public var identity: FileIdentity
+    }
+
+    /// One version of a file: its inode, size and modification time. An atomic replacement
+    /// (a new inode) or an edit in place (a new size or time) gives another identity.
+    public struct FileIdentity: Sendable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var seconds: Int
+        var nanoseconds: Int
+
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            seconds = info.st_mtim.tv_sec
+            nanoseconds = info.st_mtim.tv_nsec
+        }
+
+        /// The identity of what is at `path` now (never following a link); `nil` when nothing is.
+        static func current(path: String) -> FileIdentity? {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return nil }
+            return FileIdentity(info)
+        }
     }
 
     /// The largest account file read (1 MiB; a real one is a few KiB).
@@ -77,7 +104,7 @@ public enum StateFileReader {
         }
         if let failure { throw .unreadable(path: path, errno: failure) }
         if bytes.count > limit { throw .tooLarge(path: path, size: bytes.count, limit: limit) }
-        return Contents(bytes: Data(bytes), permissions: info.st_mode & 0o7777)
+        return Contents(bytes: Data(bytes), permissions: info.st_mode & 0o7777, identity: FileIdentity(info))
     }
 
     /// Refuses anything but a regular file within the cap.

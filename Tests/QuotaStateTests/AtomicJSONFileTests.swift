@@ -29,6 +29,40 @@ struct AtomicJSONFileTests {
         #expect(leftovers.isEmpty)
     }
 
+    /// A writer that does not take the lock (an operator's `rm`, an editor) wins over a
+    /// read-modify-write that read the file before it: nothing is written back over its work.
+    @Test func updateNeverWritesOverAFileRemovedOrRewrittenMeanwhile() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = AtomicJSONFile<Versioned>(path: dir.path + "/v.json")
+        try file.write(Versioned(version: 1, payload: []))
+
+        // Removed while the update ran: it stays removed.
+        #expect(throws: StateFileError.changedDuringUpdate(path: file.path)) {
+            try file.update { value in
+                unlink(file.path)
+                value?.version = 2
+            }
+        }
+        #expect(try file.read() == nil)
+
+        // Rewritten in place while the update ran (a longer file, as an editor saves it): the
+        // rewrite stays.
+        try file.write(Versioned(version: 1, payload: []))
+        #expect(throws: StateFileError.changedDuringUpdate(path: file.path)) {
+            try file.update { value in
+                try Data(#"{"version":7,"payload":[7,7,7,7]}"#.utf8).write(to: URL(fileURLWithPath: file.path))
+                value?.version = 2
+            }
+        }
+        #expect(try file.read() == Versioned(version: 7, payload: [7, 7, 7, 7]))
+
+        // Undisturbed, the update is written; no temporary file is left after any of it.
+        try file.update { $0?.version = 3 }
+        #expect(try file.read()?.version == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }.isEmpty)
+    }
+
     @Test func modesAreEnforcedDespiteUmask() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
