@@ -28,16 +28,12 @@ struct ControlSocketDescriptorTests {
         // Leave the service ten spare descriptors, then connect far more clients than that: the
         // rest wait in the socket's backlog while every accept fails with EMFILE.
         let limit = Self.openDescriptors(process.pid) + 10
-        let lowered = Process()
-        lowered.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        lowered.arguments = ["--pid", String(process.pid), "--nofile=\(limit):\(limit)"]
-        try lowered.run()
-        lowered.waitUntilExit()
-        try #require(lowered.terminationStatus == 0)
+        let lowered = try await ChildProcess.run("/usr/bin/prlimit", ["--pid", String(process.pid), "--nofile=\(limit):\(limit)"])
+        try #require(lowered.succeeded, "\(lowered)")
         let exhausted = ContinuousClock.now
         var held: [Int32] = []
         defer { for fd in held { close(fd) } }
-        for _ in 0..<40 { held.append(try Self.connect(socket)) }
+        for _ in 0..<40 { held.append(try await BlockingCall.run { try Self.connect(socket) }) }
         #expect(await Self.eventually { process.standardError.contains("accepting connections on the control socket failed") })
         let cpuBefore = Self.cpuTime(process.pid)
         let wallBefore = ContinuousClock.now

@@ -144,7 +144,7 @@ struct RequestPathTests {
         // instead of buffering the answer, then relays the rest once the reader resumes.
         let size = 24 << 20
         let before = env.residentBytes()
-        let connection = try RawTCPClient.Connection(port: env.proxyPort, receiveTimeoutMilliseconds: 10_000, receiveBufferBytes: 16384)
+        let connection = try await RawTCPClient.Connection.open(port: env.proxyPort, receiveTimeoutMilliseconds: 10_000, receiveBufferBytes: 16384)
         try connection.send(Self.rawRequest(query: "size=\(size)&framing=length"))
         let start = try await RawTCPClient.onThread { connection.receive(maximum: 16384) ?? [] }
         try #require(!start.isEmpty)
@@ -241,7 +241,7 @@ struct RequestPathTests {
 
         // A client that stops reading its answer is disconnected after idle_timeout_seconds;
         // what the proxy had sent can still be read, then the connection ends.
-        let stalled = try RawTCPClient.Connection(port: port, receiveTimeoutMilliseconds: 5000, receiveBufferBytes: 16384)
+        let stalled = try await RawTCPClient.Connection.open(port: port, receiveTimeoutMilliseconds: 5000, receiveBufferBytes: 16384)
         try stalled.send(Self.rawRequest(query: "size=\(32 << 20)&framing=length", connection: "keep-alive"))
         // Wait for the proxy to drop it (the client connections of the steps above close after
         // the 1 s idle timeout too), without reading: reading would be progress.
@@ -329,7 +329,7 @@ struct RequestPathTests {
         }
         let port = env.proxyPort
         var held: [RawTCPClient.Connection] = []
-        for _ in 0..<20 { held.append(try RawTCPClient.Connection(port: port)) }
+        for _ in 0..<20 { held.append(try await RawTCPClient.Connection.open(port: port)) }
         #expect(
             await env.eventually {
                 (try? await env.control.send("status"))?["details"]?["connections"]?.intValue == 20
@@ -377,16 +377,12 @@ struct RequestPathTests {
 
         // Leave the proxy ten spare descriptors, then connect far more clients than that.
         let limit = env.openDescriptors() + 10
-        let lowered = Process()
-        lowered.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        lowered.arguments = ["--pid", String(env.process.pid), "--nofile=\(limit):\(limit)"]
-        try lowered.run()
-        lowered.waitUntilExit()
-        try #require(lowered.terminationStatus == 0)
+        let lowered = try await ChildProcess.run("/usr/bin/prlimit", ["--pid", String(env.process.pid), "--nofile=\(limit):\(limit)"])
+        try #require(lowered.succeeded, "\(lowered)")
         // (The control socket cannot accept either while descriptors are out: status comes after.)
         let exhausted = ContinuousClock.now
         var held: [RawTCPClient.Connection] = []
-        for _ in 0..<40 { held.append(try RawTCPClient.Connection(port: env.proxyPort)) }
+        for _ in 0..<40 { held.append(try await RawTCPClient.Connection.open(port: env.proxyPort)) }
         #expect(await env.eventually { env.process.standardError.contains("accepting client connections failed") })
         let cpuBefore = env.cpuTime()
         let wallBefore = ContinuousClock.now
