@@ -328,8 +328,8 @@ struct RequestPathTests {
             [.simulated("acc", key: "sk-limit-00000000001", baseURL: url)]
         }
         let port = env.proxyPort
-        var held: [RawTCPClient.Connection] = []
-        for _ in 0..<20 { held.append(try await RawTCPClient.Connection.open(port: port)) }
+        // All at once on one thread of their own (blocking connects, off the cooperative pool).
+        var held = try await RawTCPClient.onThread { try (0..<20).map { _ in try RawTCPClient.Connection(port: port) } }
         #expect(
             await env.eventually {
                 (try? await env.control.send("status"))?["details"]?["connections"]?.intValue == 20
@@ -381,8 +381,8 @@ struct RequestPathTests {
         try #require(lowered.succeeded, "\(lowered)")
         // (The control socket cannot accept either while descriptors are out: status comes after.)
         let exhausted = ContinuousClock.now
-        var held: [RawTCPClient.Connection] = []
-        for _ in 0..<40 { held.append(try await RawTCPClient.Connection.open(port: env.proxyPort)) }
+        // All at once on one thread of their own (blocking connects, off the cooperative pool).
+        var held = try await RawTCPClient.onThread { try (0..<40).map { _ in try RawTCPClient.Connection(port: env.proxyPort) } }
         #expect(await env.eventually { env.process.standardError.contains("accepting client connections failed") })
         let cpuBefore = env.cpuTime()
         let wallBefore = ContinuousClock.now
