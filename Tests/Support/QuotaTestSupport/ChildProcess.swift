@@ -115,9 +115,11 @@ public enum ChildProcess {
     }
 
     /// Starts the program with `posix_spawn` as the leader of a new process group, with no signal
-    /// blocked and every signal's default action (Foundation's `Process` hands its children the
-    /// spawning thread's signal mask, in which `SIGTERM` is blocked), its standard files opened
-    /// on the given paths, and no other descriptor of the test process.
+    /// blocked and every signal's default action, its standard files opened on the given paths,
+    /// and no other descriptor of the test process. (Foundation's `Process` does not do for this:
+    /// on this toolchain its children start with nearly every signal blocked, `SIGTERM` included,
+    /// and it reports an exit only once every process holding a socket it passes on has exited,
+    /// a grandchild too.)
     private static func spawn(
         _ executable: String, _ arguments: [String], environment: [String: String], directory: String?,
         standardInput: String, standardOutput: String, standardError: String
