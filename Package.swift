@@ -250,6 +250,12 @@ let package = Package(
             path: "Tests/Support/QuotaTestSupport",
             swiftSettings: swiftSettings
         ),
+        /// The test support itself: child processes and blocking calls kept off the cooperative pool.
+        .testTarget(
+            name: "QuotaTestSupportTests",
+            dependencies: ["QuotaTestSupport"],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(
             name: "QuotaCoreTests",

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import QuotaTestSupport
 import Testing
 
@@ -13,28 +12,10 @@ struct DemoScriptTests {
 
     static var script: String { repository.appendingPathComponent("packaging/demo.sh").path }
 
-    /// What one run of the script did.
-    struct Run {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-        var transcript: String { "exit \(status)\n--- stdout\n\(standardOutput)\n--- stderr\n\(standardError)" }
-    }
-
-    /// Runs `bash packaging/demo.sh ARGUMENTS` with the executables of this build; sends TERM
-    /// (the script then stops what it started) and records a failure after `timeout`.
-    static func run(_ arguments: [String], timeout: Duration = .seconds(150)) async throws -> Run {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let stdoutPath = directory.path + "/stdout"
-        let stderrPath = directory.path + "/stderr"
-        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script] + arguments
-        process.currentDirectoryURL = repository
+    /// Runs `bash packaging/demo.sh ARGUMENTS` with the executables of this build. After
+    /// `timeout` the script's process group gets TERM (the script then stops what it started),
+    /// KILL 20 s later, and a failure is recorded; so is a process the script left running.
+    static func run(_ arguments: [String], timeout: Duration = .seconds(150)) async throws -> ChildProcess.Outcome {
         var environment = ProcessInfo.processInfo.environment
         // The script must not pick up a surrounding service's folders, or send loopback requests
         // through a proxy.
@@ -46,46 +27,13 @@ struct DemoScriptTests {
         environment["no_proxy"] = "127.0.0.1,localhost"
         // `swift build --show-bin-path` would wait for the build folder `swift test` holds.
         environment["QUOTA_PROXY_BIN"] = ServiceProcess.productsDirectory.path
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        let (exits, continuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
-        process.terminationHandler = { finished in
-            continuation.yield(finished.terminationStatus)
-            continuation.finish()
+        let run = try await ChildProcess.run(
+            "/bin/bash", [script] + arguments, environment: environment, directory: repository.path, timeLimit: timeout,
+            gracePeriod: .seconds(20))
+        if run.timedOut {
+            Issue.record("demo.sh \(arguments.joined(separator: " ")) did not finish within \(timeout)\n\(run)")
         }
-        try process.run()
-        let pid = process.processIdentifier
-
-        let waitForExit: @Sendable (Duration) async -> Int32? = { limit in
-            await withTaskGroup(of: Int32?.self) { group in
-                group.addTask {
-                    for await status in exits { return status }
-                    return nil
-                }
-                group.addTask {
-                    try? await Task.sleep(for: limit)
-                    return nil
-                }
-                let first = await group.next() ?? nil
-                group.cancelAll()
-                return first
-            }
-        }
-        var status = await waitForExit(timeout)
-        if status == nil {
-            kill(pid, SIGTERM)
-            status = await waitForExit(.seconds(20))
-            if status == nil { kill(pid, SIGKILL) }
-        }
-        let run = Run(
-            status: status ?? -1,
-            standardOutput: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
-        if status == nil {
-            Issue.record("demo.sh \(arguments.joined(separator: " ")) did not finish within \(timeout)\n\(run.transcript)")
-        }
+        #expect(run.leftBehind.isEmpty, "demo.sh \(arguments.joined(separator: " ")) left processes running\n\(run)")
         return run
     }
 
@@ -102,25 +50,25 @@ struct DemoScriptTests {
         let folder = Self.logFolder(output)
         defer { if let folder { try? FileManager.default.removeItem(atPath: folder) } }
         // A step that did not see what it expected makes the script exit 1 naming the step.
-        try #require(run.status == 0, "\(run.transcript)")
+        try #require(run.status == 0, "\(run)")
 
         // Every step ran and saw what it expected.
         for number in 1...5 {
-            #expect(output.contains("== Step \(number): "), "step \(number) missing\n\(run.transcript)")
+            #expect(output.contains("== Step \(number): "), "step \(number) missing\n\(run)")
         }
-        #expect(output.components(separatedBy: "\n   ok: ").count - 1 == 5, "\(run.transcript)")
-        #expect(output.contains("protected gpt-4o-mini on alice") || output.contains("alice    gpt-4o-mini"), "\(run.transcript)")
-        #expect(output.contains("HTTP 429   Retry-After: "), "\(run.transcript)")
-        #expect(!output.contains("SCENARIO FAILED") && !run.standardError.contains("SCENARIO FAILED"), "\(run.transcript)")
+        #expect(output.components(separatedBy: "\n   ok: ").count - 1 == 5, "\(run)")
+        #expect(output.contains("protected gpt-4o-mini on alice") || output.contains("alice    gpt-4o-mini"), "\(run)")
+        #expect(output.contains("HTTP 429   Retry-After: "), "\(run)")
+        #expect(!output.contains("SCENARIO FAILED") && !run.standardError.contains("SCENARIO FAILED"), "\(run)")
 
         // In under a minute, by the script's own clock.
         let seconds = output.split(separator: "\n").first { $0.hasPrefix("Scenario passed") }
             .flatMap { line in line.split(separator: "(").last?.split(separator: " ").first.flatMap { Int($0) } }
-        #expect(seconds != nil && seconds! < 60, "the scenario took \(seconds.map(String.init) ?? "?") s\n\(run.transcript)")
+        #expect(seconds != nil && seconds! < 60, "the scenario took \(seconds.map(String.init) ?? "?") s\n\(run)")
 
         // The one environment line, with the folders quota-proxyctl reads.
         let exports = output.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("export ") }
-        #expect(exports.count == 1, "\(run.transcript)")
+        #expect(exports.count == 1, "\(run)")
         if let line = exports.first {
             for name in ["STATE_DIRECTORY=", "RUNTIME_DIRECTORY=", "QUOTA_PROXY_CONFIG=", "PATH="] {
                 #expect(line.contains(name), "\(line)")
@@ -128,7 +76,7 @@ struct DemoScriptTests {
         }
 
         // The logs are kept in the folder it names; state and sockets are gone.
-        let logs = try #require(folder, "no 'Logs kept in' line\n\(run.transcript)")
+        let logs = try #require(folder, "no 'Logs kept in' line\n\(run)")
         let proxyLog = (try? String(contentsOfFile: logs + "/quota-proxy.log", encoding: .utf8)) ?? ""
         #expect(proxyLog.contains("protected gpt-4o-mini on alice"), "quota-proxy.log: \(proxyLog.suffix(2000))")
         for log in ["quota-scheduler.log", "quota-refresher.log", "sim.log"] {
@@ -141,14 +89,14 @@ struct DemoScriptTests {
     @Test("--help describes the options; a bad option or port is a usage error (exit 2)")
     func options() async throws {
         let help = try await Self.run(["--help"], timeout: .seconds(30))
-        #expect(help.status == 0, "\(help.transcript)")
+        #expect(help.status == 0, "\(help)")
         for option in ["--port N", "--scenario", "--help"] {
-            #expect(help.standardOutput.contains(option), "\(help.transcript)")
+            #expect(help.standardOutput.contains(option), "\(help)")
         }
         for arguments in [["--port", "nope"], ["--port", "70000"], ["--port"], ["--frobnicate"]] {
             let run = try await Self.run(arguments, timeout: .seconds(30))
-            #expect(run.status == 2, "\(arguments): \(run.transcript)")
-            #expect(run.standardError.contains("demo.sh: "), "\(arguments): \(run.transcript)")
+            #expect(run.status == 2, "\(arguments): \(run)")
+            #expect(run.standardError.contains("demo.sh: "), "\(arguments): \(run)")
         }
     }
 }

@@ -41,25 +41,27 @@ struct DescriptorReserveTests {
         // concurrency, as when libdispatch's check has killed services). The control socket's
         // backlog is 128.
         let limit = Self.openDescriptors(process.pid) + reserve + 8
-        let lowered = Process()
-        lowered.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        lowered.arguments = ["--pid", String(process.pid), "--nofile=\(limit):\(limit)"]
-        try lowered.run()
-        lowered.waitUntilExit()
-        try #require(lowered.terminationStatus == 0)
-        var held: [Int32] = []
-        var heldHTTP: [RawTCPClient.Connection] = []
-        defer { for fd in held { close(fd) } }
-        for _ in 0..<120 {
-            let fd = try Self.connect(socket)
-            held.append(fd)
-            _ = #"{"id":1,"cmd":"status"}"#.appending("\n").withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-            if let httpPort {
-                let connection = try RawTCPClient.Connection(port: httpPort)
-                try? connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
-                heldHTTP.append(connection)
+        let lowered = try await ChildProcess.run("/usr/bin/prlimit", ["--pid", String(process.pid), "--nofile=\(limit):\(limit)"])
+        try #require(lowered.succeeded, "\(lowered)")
+        // All at once on a thread of their own (blocking connects, off the cooperative pool).
+        let (connected, connectedHTTP) = try await RawTCPClient.onThread { () throws -> ([Int32], [RawTCPClient.Connection]) in
+            var held: [Int32] = []
+            var heldHTTP: [RawTCPClient.Connection] = []
+            for _ in 0..<120 {
+                let fd = try Self.connect(socket)
+                held.append(fd)
+                _ = #"{"id":1,"cmd":"status"}"#.appending("\n").withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                if let httpPort {
+                    let connection = try RawTCPClient.Connection(port: httpPort)
+                    try? connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    heldHTTP.append(connection)
+                }
             }
+            return (held, heldHTTP)
         }
+        var held = connected
+        var heldHTTP = connectedHTTP
+        defer { for fd in held { close(fd) } }
         #expect(
             await Self.eventually { process.standardError.contains("would take the descriptors kept in reserve") },
             "\(process.standardError.suffix(2000))")

@@ -170,31 +170,19 @@ struct MonitoringTests {
             let family = line.split(separator: " ")[2]
             #expect(page.body.contains("# HELP \(family) "), "\(family) has no # HELP")
         }
-        try Self.promtoolAccepts(page.body)
+        try await Self.promtoolAccepts(page.body)
         await env.stop()
     }
 
     /// `promtool check metrics` (Debian's `prometheus` package; CI installs it) finds no problem.
-    static func promtoolAccepts(_ page: String) throws {
+    static func promtoolAccepts(_ page: String) async throws {
         guard let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: FileManager.default.isExecutableFile)
         else {
             Issue.record("promtool is not installed (apt-get install prometheus): the page was not checked with it")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: promtool)
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(page.utf8))
-        try input.fileHandleForWriting.close()
-        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0 && report.isEmpty, "promtool check metrics: \(report)")
+        let check = try await ChildProcess.run(promtool, ["check", "metrics"], input: page, timeLimit: .seconds(60))
+        #expect(check.succeeded && check.standardOutput.isEmpty && check.standardError.isEmpty, "promtool check metrics: \(check)")
     }
 
     @Test func metricsCanBePublic() async throws {

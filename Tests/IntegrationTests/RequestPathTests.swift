@@ -144,7 +144,7 @@ struct RequestPathTests {
         // instead of buffering the answer, then relays the rest once the reader resumes.
         let size = 24 << 20
         let before = env.residentBytes()
-        let connection = try RawTCPClient.Connection(port: env.proxyPort, receiveTimeoutMilliseconds: 10_000, receiveBufferBytes: 16384)
+        let connection = try await RawTCPClient.Connection.open(port: env.proxyPort, receiveTimeoutMilliseconds: 10_000, receiveBufferBytes: 16384)
         try connection.send(Self.rawRequest(query: "size=\(size)&framing=length"))
         let start = try await RawTCPClient.onThread { connection.receive(maximum: 16384) ?? [] }
         try #require(!start.isEmpty)
@@ -241,7 +241,7 @@ struct RequestPathTests {
 
         // A client that stops reading its answer is disconnected after idle_timeout_seconds;
         // what the proxy had sent can still be read, then the connection ends.
-        let stalled = try RawTCPClient.Connection(port: port, receiveTimeoutMilliseconds: 5000, receiveBufferBytes: 16384)
+        let stalled = try await RawTCPClient.Connection.open(port: port, receiveTimeoutMilliseconds: 5000, receiveBufferBytes: 16384)
         try stalled.send(Self.rawRequest(query: "size=\(32 << 20)&framing=length", connection: "keep-alive"))
         // Wait for the proxy to drop it (the client connections of the steps above close after
         // the 1 s idle timeout too), without reading: reading would be progress.
@@ -328,8 +328,8 @@ struct RequestPathTests {
             [.simulated("acc", key: "sk-limit-00000000001", baseURL: url)]
         }
         let port = env.proxyPort
-        var held: [RawTCPClient.Connection] = []
-        for _ in 0..<20 { held.append(try RawTCPClient.Connection(port: port)) }
+        // All at once on one thread of their own (blocking connects, off the cooperative pool).
+        var held = try await RawTCPClient.onThread { try (0..<20).map { _ in try RawTCPClient.Connection(port: port) } }
         #expect(
             await env.eventually {
                 (try? await env.control.send("status"))?["details"]?["connections"]?.intValue == 20

@@ -115,10 +115,14 @@ struct ControlSocketTests {
             var held: [Int32] = []
             defer { for fd in held { close(fd) } }
             for _ in 0..<4 {
-                let fd = try RawSocket.connected(to: path)
+                // (Blocking socket calls, on a thread of their own: the server needs the pool.)
+                let (fd, answer) = try await BlockingCall.run {
+                    let fd = try RawSocket.connected(to: path)
+                    return (fd, Result { try RawSocket.blockingLine(fd: fd, send: #"{"id":1,"cmd":"ping"}"#) })
+                }
                 held.append(fd)
                 // Answered, so the server has accepted and counted it.
-                #expect(try RawSocket.blockingLine(fd: fd, send: #"{"id":1,"cmd":"ping"}"#)?["result"] == ["pong": true])
+                #expect(try answer.get()?["result"] == ["pong": true])
             }
             // (Nothing sent: a close with unread data would arrive as a reset rather than an end.)
             let refused = try await RawSocket.talk(path: path, send: "", readFor: .seconds(5))
@@ -283,11 +287,7 @@ struct ControlSocketTests {
 enum RawSocket {
     /// Sends `send` as is, then reads answers for at most `readFor` or until the server closes.
     static func talk(path: String, send payload: String, readFor: Duration) async throws -> (lines: [JSONValue], closed: Bool) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try blockingTalk(path: path, payload: payload, readFor: readFor) })
-            }.start()
-        }
+        try await BlockingCall.run { try blockingTalk(path: path, payload: payload, readFor: readFor) }
     }
 
     static func blockingTalk(path: String, payload: String, readFor: Duration) throws -> (lines: [JSONValue], closed: Bool) {
@@ -341,11 +341,7 @@ enum RawSocket {
 
     /// Runs on its own thread: blocking the (two-thread) cooperative pool would starve the server.
     static func exchange(path: String, lines: [String]) async throws -> [JSONValue] {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try blockingExchange(path: path, lines: lines) })
-            }.start()
-        }
+        try await BlockingCall.run { try blockingExchange(path: path, lines: lines) }
     }
 
     static func blockingExchange(path: String, lines: [String]) throws -> [JSONValue] {

@@ -40,16 +40,21 @@ struct ExecutableTests {
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 
-        let line = await Task.detached { () -> String in
+        // The blocking reads run on a thread of their own, not on the cooperative pool; a
+        // simulator that never prints its line is killed, which ends the read.
+        let reader = stdout.fileHandleForReading
+        let pid = process.processIdentifier
+        let read = await BlockingCall.run(timeout: .seconds(60), unblock: { kill(pid, SIGKILL) }) { () -> String in
             var bytes: [UInt8] = []
             while true {
-                let chunk = stdout.fileHandleForReading.readData(ofLength: 1)
+                let chunk = reader.readData(ofLength: 1)
                 guard let byte = chunk.first else { break }
                 if byte == UInt8(ascii: "\n") { break }
                 bytes.append(byte)
             }
             return String(decoding: bytes, as: UTF8.self)
-        }.value
+        }
+        let line = try #require(read, "quota-upstream-sim printed no listening line within 60 s")
         let event = try #require(decodeJSON(line))
         #expect(event["event"] == "listening")
         #expect(event["host"] == "127.0.0.1")
@@ -77,16 +82,8 @@ struct ExecutableTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sim-bad-\(UUID().uuidString).json")
         try Data(#"{"keys":[{"key":"a","fault":{"mode":"boom"}}]}"#.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = executableURL
-        process.arguments = ["--port", "0", "--config", file.path]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = await Task.detached { String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }.value
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
-        #expect(message.contains("unknown fault mode 'boom'"))
+        let run = try await ChildProcess.run(executableURL.path, ["--port", "0", "--config", file.path], timeLimit: .seconds(60))
+        #expect(!run.timedOut && run.status != 0, "\(run)")
+        #expect(run.standardError.contains("unknown fault mode 'boom'"), "\(run)")
     }
 }

@@ -43,13 +43,7 @@ public enum RawTCPClient {
     /// Runs blocking socket work on a thread of its own: blocking one of the few threads of Swift
     /// concurrency's cooperative pool would stall every other task of the test process.
     public static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try body() })
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
+        try await BlockingCall.run(body)
     }
 
     /// One open connection for tests that read at their own pace (blocking calls: use it from
@@ -61,6 +55,16 @@ public enum RawTCPClient {
         public init(port: Int, receiveTimeoutMilliseconds: Int = 5000, receiveBufferBytes: Int? = nil) throws {
             fd = try RawTCPClient.connectBlocking(
                 port: port, receiveTimeoutMilliseconds: receiveTimeoutMilliseconds, receiveBufferBytes: receiveBufferBytes)
+        }
+
+        /// Connects to 127.0.0.1:port on a thread of its own (a `connect` can block while the
+        /// server's backlog is full), for use from async tests.
+        public static func open(port: Int, receiveTimeoutMilliseconds: Int = 5000, receiveBufferBytes: Int? = nil) async throws
+            -> Connection
+        {
+            try await BlockingCall.run {
+                try Connection(port: port, receiveTimeoutMilliseconds: receiveTimeoutMilliseconds, receiveBufferBytes: receiveBufferBytes)
+            }
         }
 
         /// Reads until the peer closes (or resets); `closed` is false when a read timed out first.

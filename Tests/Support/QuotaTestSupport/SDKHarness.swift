@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 
 /// One of the Python client scripts in `Tests/sdk`, each driving an official SDK.
 public enum SDKClient: String, Sendable, CaseIterable {
@@ -143,55 +142,19 @@ public enum SDKHarness {
         timeout: Duration = .seconds(180)
     ) async throws -> [String: SDKResult] {
         guard isAvailable else { throw SDKHarnessError.unavailable }
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let stdoutPath = directory.path + "/stdout"
-        let stderrPath = directory.path + "/stderr"
-        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.currentDirectoryURL = URL(fileURLWithPath: sdkDirectory)
-        process.arguments = [sdkDirectory + "/" + client.rawValue, "--base-url", baseURL, "--api-key", apiKey, "--model", model]
-            + extraArguments + scenarios
         var environment = ProcessInfo.processInfo.environment
         for name in clearedEnvironment { environment[name] = nil }
         environment["NO_PROXY"] = "127.0.0.1,localhost"
         environment["no_proxy"] = "127.0.0.1,localhost"
         environment["PYTHONUNBUFFERED"] = "1"
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        let (exits, continuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
-        process.terminationHandler = { finished in
-            continuation.yield(finished.terminationStatus)
-            continuation.finish()
-        }
-        try process.run()
-        let pid = process.processIdentifier
-
-        let status: Int32? = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask {
-                for await status in exits { return status }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        let standardOutput = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
-        let standardError = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-        guard let status else {
-            kill(pid, SIGKILL)
-            throw SDKHarnessError.timedOut(client, timeout, standardError: standardError)
-        }
-        guard status == 0 else { throw SDKHarnessError.failed(client, status: status, standardError: standardError) }
+        let run = try await ChildProcess.run(
+            python,
+            [sdkDirectory + "/" + client.rawValue, "--base-url", baseURL, "--api-key", apiKey, "--model", model] + extraArguments + scenarios,
+            environment: environment, directory: sdkDirectory, timeLimit: timeout)
+        let standardOutput = run.standardOutput
+        let standardError = run.standardError
+        guard !run.timedOut else { throw SDKHarnessError.timedOut(client, timeout, standardError: standardError) }
+        guard run.termination == .exited(0) else { throw SDKHarnessError.failed(client, status: run.status, standardError: standardError) }
 
         var results: [String: SDKResult] = [:]
         for line in standardOutput.split(separator: "\n") {

@@ -10,11 +10,10 @@ public final class ServiceProcess: @unchecked Sendable {
     public let process: Process
     public let stdoutPath: String
     public let stderrPath: String
-    private let exited: AsyncStream<Int32>
-    private let exitContinuation: AsyncStream<Int32>.Continuation
-    /// The exit status once seen, so a second wait (a test stops a service, then the environment
-    /// stops them all) answers it instead of finding the stream finished.
-    private let exitStatus = Mutex<Int32?>(nil)
+    /// The exit status, delivered by the termination handler (Foundation's thread); waiting for
+    /// it suspends the task instead of occupying a thread of the cooperative pool, and a second
+    /// wait (a test stops a service, then the environment stops them all) gets the same answer.
+    private let exitStatus = BlockingCall.Pending<Int32>()
 
     /// The folder holding the executables built by `swift build` (beside the test bundle).
     public static var productsDirectory: URL {
@@ -58,11 +57,9 @@ public final class ServiceProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        (exited, exitContinuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
-        let continuation = exitContinuation
+        let exitStatus = self.exitStatus
         process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
+            exitStatus.deliver(process.terminationStatus)
         }
         try process.run()
     }
@@ -73,27 +70,13 @@ public final class ServiceProcess: @unchecked Sendable {
         kill(process.processIdentifier, signal)
     }
 
-    /// Waits for the process to exit; `nil` if it is still running after `timeout` (it is then killed).
+    /// Waits for the process to exit; `nil` if it is still running after `timeout` (its process
+    /// group, which Foundation makes it the leader of, is then killed).
     public func waitForExit(timeout: Duration = .seconds(30)) async -> Int32? {
-        if let status = exitStatus.withLock({ $0 }) { return status }
-        let stream = exited
-        let pid = self.pid
-        let seen = await withTaskGroup(of: Int32?.self) { group in
-            group.addTask {
-                for await status in stream { return status }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            if first == nil { kill(pid, SIGKILL) }
-            return first
-        }
-        if let seen { exitStatus.withLock { $0 = seen } }
-        return seen
+        if let status = await exitStatus.value(within: timeout) { return status }
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        return nil
     }
 
     public var standardError: String {
