@@ -8,6 +8,9 @@ import Synchronization
 ///
 /// ``refresh()`` costs one `lstat` per account file and reads only files whose inode, size or
 /// modification time changed, so it can run every couple of seconds with thousands of accounts.
+/// A file changed less than ``racyInterval`` before it was looked at is read again at the next
+/// refresh even when those are unchanged (as git treats "racily clean" files): file times move
+/// in clock ticks, so an edit in place of the same size within one tick leaves no other trace.
 /// Bad files (corrupt, too large, a symbolic link, a FIFO or device, a name that is no account id)
 /// are logged once per change (with their path and reason) and skipped; they stay on disk.
 /// Reads never block: only regular files are opened (see ``StateFileReader``).
@@ -40,7 +43,13 @@ public final class AccountCatalog: Sendable {
         var accounts: [String: Account] = [:]
         var problems: [String: StateFileProblem] = [:]
         var stamps: [String: FileStamp] = [:]
+        /// Files whose stamp was taken within ``racyInterval`` of their last change.
+        var racy: Set<String> = []
     }
+
+    /// How recent a change must be for its file to be read once more (longer than any file
+    /// system's time granularity the services run on, but for FAT's 2 s).
+    static let racyInterval = 1
 
     public let store: AccountStore
     let logger: Logger
@@ -74,16 +83,20 @@ public final class AccountCatalog: Sendable {
             logger.error("\(error.description)", metadata: ["file": "\(store.directory)"])
             return Changes()
         }
-        let current = state.withLock { $0.stamps }
+        let (current, racy) = state.withLock { ($0.stamps, $0.racy) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
         var stamps: [String: FileStamp] = [:]
         var changedIDs: [String] = []
         for id in ids {
             guard let stamp = stamp(of: id) else { continue }
             stamps[id] = stamp
-            if current[id] != stamp { changedIDs.append(id) }
+            if current[id] != stamp || racy.contains(id) { changedIDs.append(id) }
         }
         let removedIDs = current.keys.filter { stamps[$0] == nil }
         guard !changedIDs.isEmpty || !removedIDs.isEmpty else { return Changes() }
+        // Files read now that changed within the racy interval are read once more next time.
+        let stillRacy = Set(changedIDs.filter { now.tv_sec - stamps[$0]!.seconds <= Self.racyInterval })
 
         var loaded: [String: Result<Account?, StateFileProblem>] = [:]
         for id in changedIDs {
@@ -97,6 +110,7 @@ public final class AccountCatalog: Sendable {
 
         return state.withLock { state in
             var changes = Changes()
+            state.racy = stillRacy
             for id in removedIDs {
                 if state.accounts.removeValue(forKey: id) != nil { changes.removed.append(id) }
                 state.problems[id] = nil
@@ -107,10 +121,11 @@ public final class AccountCatalog: Sendable {
                 switch loaded[id] {
                 case .success(let account?):
                     state.problems[id] = nil
-                    if state.accounts.updateValue(account, forKey: id) == nil {
-                        changes.added.append(account)
+                    if let known = state.accounts.updateValue(account, forKey: id) {
+                        // A racy file read again may well be unchanged.
+                        if known != account { changes.updated.append(account) }
                     } else {
-                        changes.updated.append(account)
+                        changes.added.append(account)
                     }
                 case .success(nil), .none:
                     if state.accounts.removeValue(forKey: id) != nil { changes.removed.append(id) }
@@ -139,6 +154,8 @@ public final class AccountCatalog: Sendable {
             state.accounts[account.id] = account
             state.stamps[account.id] = stamp
             state.problems[account.id] = nil
+            // Its contents are known (this process wrote them): not read back even though recent.
+            state.racy.remove(account.id)
         }
     }
 

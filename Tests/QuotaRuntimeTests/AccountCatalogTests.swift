@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import QuotaCore
 import QuotaState
@@ -43,5 +44,69 @@ struct AccountCatalogTests {
         catalog.noteWritten(merged)
         #expect(catalog.refresh().isEmpty)
         #expect(catalog.account(id: "acc")?.quota.lastUpdated != nil)
+    }
+
+    /// An edit in place of the same size within one clock tick of the last read leaves inode, size
+    /// and time as they were: a file that changed that recently is read once more.
+    @Test func aSameSizeEditWithinOneTickIsSeen() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let state = StateDirectory(path: try dir.subdirectory("state"))
+        try state.prepare()
+        let store = state.accounts
+        let path = state.accountsPath + "/acc.json"
+        try store.save(Account(id: "acc", provider: .openai, baseURL: "https://a.example/v1", credentials: .apiKey("sk-key-wrong-0001")))
+        let catalog = AccountCatalog(store: store, logger: Logger(label: "test"))
+        #expect(catalog.refresh().isEmpty, "read again once, unchanged: nothing to report")
+
+        // Rewritten in place with a key of the same length, its time set back to what it was.
+        let before = try Self.times(path)
+        let edited = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "sk-key-wrong-0001", with: "sk-key-right-0002")
+        try Self.rewriteInPlace(path, edited, keeping: before)
+        let after = try Self.times(path)
+        #expect(after.tv_sec == before.tv_sec && after.tv_nsec == before.tv_nsec)
+
+        let changes = catalog.refresh()
+        #expect(changes.updated.map(\.id) == ["acc"])
+        #expect(catalog.account(id: "acc")?.credentials == .apiKey("sk-key-right-0002"))
+    }
+
+    /// The cost side: a file last changed long ago is not read again while its stamp stands.
+    @Test func anOldUnchangedFileIsNotReadAgain() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let state = StateDirectory(path: try dir.subdirectory("state"))
+        try state.prepare()
+        let store = state.accounts
+        let path = state.accountsPath + "/acc.json"
+        try store.save(Account(id: "acc", provider: .openai, baseURL: "https://a.example/v1", credentials: .apiKey("sk-key-aaaa-0001")))
+        var old = try Self.times(path)
+        old.tv_sec -= 60
+        try Self.setTimes(path, old)
+        let catalog = AccountCatalog(store: store, logger: Logger(label: "test"))
+        let edited = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "sk-key-aaaa-0001", with: "sk-key-bbbb-0002")
+        try Self.rewriteInPlace(path, edited, keeping: old)
+        #expect(catalog.refresh().isEmpty)
+        #expect(catalog.account(id: "acc")?.credentials == .apiKey("sk-key-aaaa-0001"))
+    }
+
+    static func times(_ path: String) throws -> timespec {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw POSIXError(.ENOENT) }
+        return info.st_mtim
+    }
+
+    static func setTimes(_ path: String, _ time: timespec) throws {
+        let times = [time, time]
+        guard utimensat(AT_FDCWD, path, times, 0) == 0 else { throw POSIXError(.EIO) }
+    }
+
+    /// Writes `text` into the same inode (as some editors save), then restores `time`.
+    static func rewriteInPlace(_ path: String, _ text: String, keeping time: timespec) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+        try setTimes(path, time)
     }
 }
