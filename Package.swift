@@ -37,7 +37,7 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
 
-        /// glibc malloc tuning (malloc.h) for the services' memory footprint.
+        /// glibc malloc calls (malloc.h): memory handed back after the state is read.
         .target(name: "CMalloc"),
 
         // MARK: Core domain logic (pure, synchronous, no I/O)
