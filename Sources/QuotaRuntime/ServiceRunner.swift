@@ -45,6 +45,7 @@ public struct ServiceRunner: Sendable {
     /// Start-up problems (bad configuration, unusable state folder) are logged in one line naming
     /// the file and key, and end the process with exit code 1.
     public func run(_ makeService: (Context) async throws -> any ManagedService) async throws {
+        MemoryTuning.apply()
         LoggingSetup.bootstrap(identifier: identity.rawValue, level: options.resolvedLogLevel(environment: environment))
         let logger = Logger(label: identity.rawValue)
         let notifier = SystemdNotifier()
