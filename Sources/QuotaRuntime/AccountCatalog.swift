@@ -88,10 +88,17 @@ public final class AccountCatalog: Sendable {
         clock_gettime(CLOCK_REALTIME, &now)
         var stamps: [String: FileStamp] = [:]
         var changedIDs: [String] = []
+        /// Files read again only because they were racy: nothing is logged about them twice.
+        var rereadIDs: Set<String> = []
         for id in ids {
             guard let stamp = stamp(of: id) else { continue }
             stamps[id] = stamp
-            if current[id] != stamp || racy.contains(id) { changedIDs.append(id) }
+            if current[id] != stamp {
+                changedIDs.append(id)
+            } else if racy.contains(id) {
+                changedIDs.append(id)
+                rereadIDs.insert(id)
+            }
         }
         let removedIDs = current.keys.filter { stamps[$0] == nil }
         guard !changedIDs.isEmpty || !removedIDs.isEmpty else { return Changes() }
@@ -103,7 +110,7 @@ public final class AccountCatalog: Sendable {
             let inspection = store.inspect(id: id)
             loaded[id] = inspection.result
             // Logged once per change of the file, like the problems below.
-            if let warning = inspection.warning {
+            if let warning = inspection.warning, !rereadIDs.contains(id) {
                 logger.warning("\(warning.message)", metadata: ["file": "\(warning.path)"])
             }
         }
@@ -130,7 +137,9 @@ public final class AccountCatalog: Sendable {
                 case .success(nil), .none:
                     if state.accounts.removeValue(forKey: id) != nil { changes.removed.append(id) }
                 case .failure(let problem):
-                    logger.error("\(problem.message)", metadata: ["file": "\(problem.path)"])
+                    if !rereadIDs.contains(id) || state.problems[id] != problem {
+                        logger.error("\(problem.message)", metadata: ["file": "\(problem.path)"])
+                    }
                     state.problems[id] = problem
                     // A file that became invalid stops being used; the last good version is not
                     // silently kept, since the operator's edit is what is on disk now.
