@@ -11,13 +11,18 @@ import Testing
 /// The proxy's live-quota writes must not hide an operator's edit of the same file.
 @Suite("Account catalog")
 struct AccountCatalogTests {
-    @Test func aQuotaWriteOverAnEditedFileStillReportsTheEdit() throws {
+    /// A state folder with one account `acc` (an API key account with `key`).
+    static func folder(key: String) throws -> (TemporaryDirectory, AccountStore) {
         let dir = try TemporaryDirectory()
-        defer { dir.remove() }
         let state = StateDirectory(path: try dir.subdirectory("state"))
         try state.prepare()
-        let store = state.accounts
-        try store.save(Account(id: "acc", provider: .openai, baseURL: "https://a.example/v1", credentials: .apiKey("sk-old-key-0001")))
+        try state.accounts.save(Account(id: "acc", provider: .openai, baseURL: "https://a.example/v1", credentials: .apiKey(key)))
+        return (dir, state.accounts)
+    }
+
+    @Test func aQuotaWriteOverAnEditedFileStillReportsTheEdit() throws {
+        let (dir, store) = try Self.folder(key: "sk-old-key-0001")
+        defer { dir.remove() }
         let catalog = AccountCatalog(store: store, logger: Logger(label: "test"))
         #expect(catalog.account(id: "acc")?.credentials == .apiKey("sk-old-key-0001"))
 
@@ -33,12 +38,8 @@ struct AccountCatalogTests {
     }
 
     @Test func aQuotaWriteOfAnUnchangedAccountIsNotReadBack() throws {
-        let dir = try TemporaryDirectory()
+        let (dir, store) = try Self.folder(key: "sk-old-key-0001")
         defer { dir.remove() }
-        let state = StateDirectory(path: try dir.subdirectory("state"))
-        try state.prepare()
-        let store = state.accounts
-        try store.save(Account(id: "acc", provider: .openai, baseURL: "https://a.example/v1", credentials: .apiKey("sk-old-key-0001")))
         let catalog = AccountCatalog(store: store, logger: Logger(label: "test"))
         let merged = try #require(try store.update(id: "acc") { $0.quota.lastUpdated = Date() })
         catalog.noteWritten(merged)
@@ -49,13 +50,9 @@ struct AccountCatalogTests {
     /// An edit in place of the same size within one clock tick of the last read leaves inode, size
     /// and time as they were: a file that changed that recently is read once more.
     @Test func aSameSizeEditWithinOneTickIsSeen() throws {
-        let dir = try TemporaryDirectory()
+        let (dir, store) = try Self.folder(key: "sk-key-wrong-0001")
         defer { dir.remove() }
-        let state = StateDirectory(path: try dir.subdirectory("state"))
-        try state.prepare()
-        let store = state.accounts
-        let path = state.accountsPath + "/acc.json"
-        try store.save(Account(id: "acc", provider: .openai, baseURL: "https://a.example/v1", credentials: .apiKey("sk-key-wrong-0001")))
+        let path = store.directory + "/acc.json"
         let catalog = AccountCatalog(store: store, logger: Logger(label: "test"))
         #expect(catalog.refresh().isEmpty, "read again once, unchanged: nothing to report")
 
@@ -73,13 +70,9 @@ struct AccountCatalogTests {
 
     /// The cost side: a file last changed long ago is not read again while its stamp stands.
     @Test func anOldUnchangedFileIsNotReadAgain() throws {
-        let dir = try TemporaryDirectory()
+        let (dir, store) = try Self.folder(key: "sk-key-aaaa-0001")
         defer { dir.remove() }
-        let state = StateDirectory(path: try dir.subdirectory("state"))
-        try state.prepare()
-        let store = state.accounts
-        let path = state.accountsPath + "/acc.json"
-        try store.save(Account(id: "acc", provider: .openai, baseURL: "https://a.example/v1", credentials: .apiKey("sk-key-aaaa-0001")))
+        let path = store.directory + "/acc.json"
         var old = try Self.times(path)
         old.tv_sec -= 60
         try Self.setTimes(path, old)
