@@ -289,6 +289,15 @@ latest_account() {
     printf '%s\n' "$records" | tail -n 1 | sed -e 's/"attempts":\[[^]]*\]//' -n -e 's/.*"account":"\([^"]*\)".*/\1/p'
 }
 
+# One request of PROTOCOL, which must be answered 200 by ACCOUNT; WHAT names it in a failure.
+ask_served_by() {
+    local protocol=$1 expected=$2 what=$3
+    ask "$protocol"
+    [ "$status" = 200 ] || fail "$what got HTTP $status, expected 200 from $expected"
+    account=$(latest_account)
+    [ "$account" = "$expected" ] || fail "$what was answered by '${account:-nobody}', expected $expected"
+}
+
 # is_protected ACCOUNT MODEL: whether `quota-proxyctl protection` lists that group on that account.
 is_protected() {
     quota-proxyctl protection 2>/dev/null | awk -v a="$1" -v m="$2" '$1 == a && $2 == m { found = 1 } END { exit !found }'
@@ -301,16 +310,10 @@ run_scenario() {
 
     step "both protocols are served"
     say "An OpenAI client asks for gpt-4o-mini. alice is the primary account for it, bob the fallback."
-    ask openai
-    [ "$status" = 200 ] || fail "the OpenAI request got HTTP $status, expected 200"
-    account=$(latest_account)
-    [ "$account" = alice ] || fail "the OpenAI request was answered by '${account:-nobody}', expected alice"
+    ask_served_by openai alice "the OpenAI request"
     say "An Anthropic client asks for claude-sonnet-4-5, which carol serves over the Anthropic protocol."
-    ask anthropic
-    [ "$status" = 200 ] || fail "the Anthropic request got HTTP $status, expected 200"
-    account=$(latest_account)
+    ask_served_by anthropic carol "the Anthropic request"
     run quota-proxyctl requests --kind proxy --limit 2
-    [ "$account" = carol ] || fail "the Anthropic request was answered by '${account:-nobody}', expected carol"
     ok "both requests answered (the request log names alice and carol)"
 
     step "alice's quota runs out: Quota Protection kicks in"
@@ -328,11 +331,8 @@ run_scenario() {
     ok "alice is protected for gpt-4o-mini"
 
     step "the next request goes to bob"
-    ask openai
-    [ "$status" = 200 ] || fail "the request got HTTP $status, expected 200 from bob"
-    account=$(latest_account)
+    ask_served_by openai bob "the request"
     run quota-proxyctl requests --kind proxy --limit 2
-    [ "$account" = bob ] || fail "the request was answered by '${account:-nobody}', expected bob"
     ok "bob answered: alice is kept for when her quota is back"
 
     step "bob runs out too: the client gets 429 with Retry-After"

@@ -4,20 +4,7 @@ import Testing
 @testable import QuotaCore
 
 @Suite("Configuration")
-struct ConfigurationParserTests {
-    func parse(_ json: String, environment: [String: String] = [:]) throws(ConfigurationError) -> QuotaProxyConfiguration {
-        try ConfigurationParser(environment: environment).parse(data: Data(json.utf8), file: "/etc/quota-proxy/config.json")
-    }
-
-    func problems(_ json: String, environment: [String: String] = [:]) -> [ConfigurationProblem] {
-        do {
-            _ = try parse(json, environment: environment)
-            return []
-        } catch {
-            return error.problems
-        }
-    }
-
+struct ConfigurationParserTests: ConfigurationParsing {
     @Test func defaultsMatchTheSpec() throws {
         let config = try parse("{}")
         #expect(config.listen.host == "127.0.0.1")

@@ -5,20 +5,7 @@ import Testing
 
 /// `admin_api_keys` and `dashboard.*` (issue 18).
 @Suite("Dashboard configuration")
-struct DashboardConfigurationTests {
-    func parse(_ json: String, environment: [String: String] = [:]) throws(ConfigurationError) -> QuotaProxyConfiguration {
-        try ConfigurationParser(environment: environment).parse(data: Data(json.utf8), file: "/etc/quota-proxy/config.json")
-    }
-
-    func problems(_ json: String, environment: [String: String] = [:]) -> [ConfigurationProblem] {
-        do {
-            _ = try parse(json, environment: environment)
-            return []
-        } catch {
-            return error.problems
-        }
-    }
-
+struct DashboardConfigurationTests: ConfigurationParsing {
     @Test func defaultsAreOnWithoutKeys() throws {
         let config = try parse("{}")
         #expect(config.adminAPIKeys.isEmpty)

@@ -5,20 +5,7 @@ import Testing
 
 /// `providers.<name>` in the configuration (issue 17 item 3): parsing, validation, precedence.
 @Suite("Provider defaults")
-struct ProviderDefaultsTests {
-    func parse(_ json: String, environment: [String: String] = [:]) throws(ConfigurationError) -> QuotaProxyConfiguration {
-        try ConfigurationParser(environment: environment).parse(data: Data(json.utf8), file: "/etc/quota-proxy/config.json")
-    }
-
-    func problems(_ json: String, environment: [String: String] = [:]) -> [ConfigurationProblem] {
-        do {
-            _ = try parse(json, environment: environment)
-            return []
-        } catch {
-            return error.problems
-        }
-    }
-
+struct ProviderDefaultsTests: ConfigurationParsing {
     static let full = #"""
         {"providers": {
           "gemini-code-assist": {
