@@ -32,17 +32,10 @@ public final class AccountCatalog: Sendable {
         public var membershipChanged: Bool { !added.isEmpty || !removed.isEmpty }
     }
 
-    struct FileStamp: Equatable {
-        var inode: UInt64
-        var size: Int64
-        var seconds: Int
-        var nanoseconds: Int
-    }
-
     private struct State {
         var accounts: [String: Account] = [:]
         var problems: [String: StateFileProblem] = [:]
-        var stamps: [String: FileStamp] = [:]
+        var stamps: [String: StateFileReader.FileIdentity] = [:]
         /// Files whose stamp was taken within ``racyInterval`` of their last change.
         var racy: Set<String> = []
     }
@@ -86,7 +79,7 @@ public final class AccountCatalog: Sendable {
         let (current, racy) = state.withLock { ($0.stamps, $0.racy) }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var stamps: [String: FileStamp] = [:]
+        var stamps: [String: StateFileReader.FileIdentity] = [:]
         var changedIDs: [String] = []
         /// Files read again only because they were racy: nothing is logged about them twice.
         var rereadIDs: Set<String> = []
@@ -177,11 +170,8 @@ public final class AccountCatalog: Sendable {
     }
 
     /// The file's own stamp (`lstat`: a symbolic link is judged as itself, never followed).
-    private func stamp(of id: String) -> FileStamp? {
-        var info = stat()
-        guard lstat("\(store.directory)/\(id).json", &info) == 0 else { return nil }
-        return FileStamp(
-            inode: UInt64(info.st_ino), size: Int64(info.st_size), seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec)
+    private func stamp(of id: String) -> StateFileReader.FileIdentity? {
+        StateFileReader.FileIdentity.current(path: "\(store.directory)/\(id).json")
     }
 
     /// "12 accounts" / "12 accounts, 1 file skipped".

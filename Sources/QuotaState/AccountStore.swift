@@ -162,13 +162,9 @@ public struct AccountStore: Sendable {
         var hasher = Hasher()
         guard let ids = try? accountIDs() else { return 0 }
         for id in ids {
-            var info = stat()
-            guard lstat("\(directory)/\(id).json", &info) == 0 else { continue }
+            guard let identity = StateFileReader.FileIdentity.current(path: "\(directory)/\(id).json") else { continue }
             hasher.combine(id)
-            hasher.combine(info.st_ino)
-            hasher.combine(info.st_size)
-            hasher.combine(info.st_mtim.tv_sec)
-            hasher.combine(info.st_mtim.tv_nsec)
+            hasher.combine(identity)
         }
         return hasher.finalize()
     }

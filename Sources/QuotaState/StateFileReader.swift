@@ -28,12 +28,13 @@ public enum StateFileReader {
 
     /// One version of a file: its inode, size and modification time. An atomic replacement
     /// (a new inode) or an edit in place (a new size or time) gives another identity.
-    public struct FileIdentity: Sendable, Equatable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var seconds: Int
-        var nanoseconds: Int
+    public struct FileIdentity: Sendable, Hashable {
+        public let device: UInt64
+        public let inode: UInt64
+        public let size: Int64
+        /// The modification time.
+        public let seconds: Int
+        public let nanoseconds: Int
 
         init(_ info: stat) {
             device = UInt64(info.st_dev)
@@ -44,7 +45,7 @@ public enum StateFileReader {
         }
 
         /// The identity of what is at `path` now (never following a link); `nil` when nothing is.
-        static func current(path: String) -> FileIdentity? {
+        public static func current(path: String) -> FileIdentity? {
             var info = stat()
             guard lstat(path, &info) == 0 else { return nil }
             return FileIdentity(info)
